@@ -1,0 +1,1 @@
+"""The waste exchange. Importing the package loads no Flask; the app lives in market.app."""

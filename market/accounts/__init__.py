@@ -1,0 +1,1 @@
+"""Parks, enterprises, licences, users, API tokens and login."""

@@ -1,0 +1,173 @@
+"""Rows for parks, enterprises, licences, users and API tokens."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.db import UTCDateTime, utcnow
+from market.extensions import db
+
+
+class Role(StrEnum):
+    GENERATOR = "generator"
+    RECYCLER = "recycler"
+    TRANSPORTER = "transporter"
+
+
+class Park(db.Model):
+    __tablename__ = "parks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enterprises: Mapped[list["Enterprise"]] = relationship(back_populates="park")
+
+
+class Enterprise(db.Model):
+    __tablename__ = "enterprises"
+    __table_args__ = (
+        CheckConstraint(
+            "is_generator OR is_recycler OR is_transporter", name="has_role"
+        ),
+        CheckConstraint("lat BETWEEN 3 AND 54 AND lon BETWEEN 73 AND 136", name="in_china"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    is_generator: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_recycler: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_transporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    industry: Mapped[str] = mapped_column(String(80), default="")
+    address: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    contact_name: Mapped[str] = mapped_column(String(60))
+    contact_phone: Mapped[str] = mapped_column(String(30))
+    contact_email: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    park: Mapped[Park] = relationship(back_populates="enterprises")
+    licences: Mapped[list["Licence"]] = relationship(
+        back_populates="enterprise", order_by="Licence.id", cascade="all, delete-orphan"
+    )
+    users: Mapped[list["User"]] = relationship(back_populates="enterprise")
+
+    @property
+    def roles(self) -> list[Role]:
+        flags = (self.is_generator, self.is_recycler, self.is_transporter)
+        return [role for role, on in zip(Role, flags, strict=True) if on]
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+licence_codes = Table(
+    "licence_codes",
+    db.metadata,
+    Column("licence_id", ForeignKey("licences.id", ondelete="CASCADE"), primary_key=True),
+    Column("waste_code_id", ForeignKey("waste_codes.id"), primary_key=True),
+)
+
+
+class Licence(db.Model):
+    """A recycler's operating licence: which codes, how much a year, for how long."""
+
+    __tablename__ = "licences"
+    __table_args__ = (
+        CheckConstraint("capacity_kg_per_year > 0", name="capacity_positive"),
+        CheckConstraint("valid_until >= valid_from", name="valid_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    capacity_kg_per_year: Mapped[int] = mapped_column(BigInteger)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="licences")
+    codes: Mapped[list["WasteCode"]] = relationship(  # noqa: F821
+        secondary=licence_codes, order_by="WasteCode.code"
+    )
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day <= self.valid_until
+
+
+class User(UserMixin, db.Model):
+    """A person: a member of one enterprise, or the administrator of one park."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(enterprise_id IS NOT NULL AND admin_park_id IS NULL)"
+            " OR (enterprise_id IS NULL AND admin_park_id IS NOT NULL)",
+            name="one_home",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    admin_park_id: Mapped[int | None] = mapped_column(ForeignKey("parks.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(10), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="users")
+    admin_park: Mapped[Park | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_park_admin(self) -> bool:
+        return self.admin_park_id is not None
+
+    def has_role(self, role: Role) -> bool:
+        return self.enterprise is not None and self.enterprise.has_role(role)
+
+
+class ApiToken(db.Model):
+    """A per-user bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+

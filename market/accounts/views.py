@@ -1,0 +1,139 @@
+"""Login, logout, registration, the enterprise profile, licences and API tokens."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from market.accounts import services
+from market.accounts.auth import issue_token, member_required, revoke_token
+from market.accounts.forms import LicenceForm, LoginForm, RegisterForm, TokenForm
+from market.accounts.models import ApiToken, Park
+from market.errors import DomainError
+from market.extensions import db, limiter
+from market.listings.forms import split_codes
+from market.views import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def form_error(form, exc: DomainError) -> None:
+    """Show a service's refusal beside the field it names (or at the top)."""
+    db.session.rollback()
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "danger")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")))
+        flash(_("Wrong email or password."), "danger")
+    status = 400 if form.errors or request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    form.park_id.choices = [(p.id, p.name) for p in db.session.execute(
+        db.select(Park).order_by(Park.id)).scalars()]
+    if form.validate_on_submit():
+        try:
+            enterprise = services.register_enterprise(
+                services.EnterpriseInput(
+                    park_id=form.park_id.data, name=form.name.data, uscc=form.uscc.data,
+                    roles=form.roles.data, address=form.address.data, lat=form.lat.data,
+                    lon=form.lon.data, contact_name=form.contact_name.data,
+                    contact_phone=form.contact_phone.data, contact_email=form.email.data,
+                    industry=form.industry.data or ""),
+                services.UserInput(email=form.email.data, name=form.user_name.data,
+                                   password=form.password.data),
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(enterprise.users[0])
+            flash(_("Your enterprise is registered."), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.get("/account")
+@login_required
+def profile():
+    tokens = db.session.execute(
+        db.select(ApiToken).filter_by(user_id=current_user.id).order_by(ApiToken.id.desc())
+    ).scalars().all()
+    return render_template("accounts/profile.html", tokens=tokens, token_form=TokenForm(),
+                           licence_form=LicenceForm())
+
+
+@bp.post("/account/licences")
+@member_required
+def add_licence():
+    form = LicenceForm()
+    if form.validate_on_submit():
+        try:
+            services.add_licence(current_user.enterprise, services.LicenceInput(
+                number=form.number.data, codes=split_codes(form.codes.data),
+                capacity_kg_per_year=int(form.capacity_t.data * 1000),
+                valid_from=form.valid_from.data, valid_until=form.valid_until.data))
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Licence added."), "success")
+            return redirect(url_for("accounts.profile"))
+    tokens = db.session.execute(
+        db.select(ApiToken).filter_by(user_id=current_user.id)).scalars().all()
+    return render_template("accounts/profile.html", tokens=tokens, token_form=TokenForm(),
+                           licence_form=form), 400
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash(_("Give the token a name."), "danger")
+        return redirect(url_for("accounts.profile"))
+    _row, plain = issue_token(current_user, form.name.data)
+    db.session.commit()
+    tokens = db.session.execute(
+        db.select(ApiToken).filter_by(user_id=current_user.id).order_by(ApiToken.id.desc())
+    ).scalars().all()
+    return render_template("accounts/profile.html", tokens=tokens, token_form=TokenForm(),
+                           licence_form=LicenceForm(), new_token=plain)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int):
+    revoke_token(current_user, token_id)
+    db.session.commit()
+    flash(_("Token revoked."), "info")
+    return redirect(url_for("accounts.profile"))

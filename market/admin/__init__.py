@@ -1,0 +1,1 @@
+"""The park administrator's pages."""

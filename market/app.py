@@ -1,0 +1,80 @@
+"""The application factory."""
+
+from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from market.config import ROOT, Config
+
+LANGUAGES = ("zh_CN", "en")
+
+
+def create_app(config: object | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config or Config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    from market.errors import register_error_handlers
+
+    register_error_handlers(app)
+    from market.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def select_locale() -> str:
+    """API: Accept-Language. Pages: session choice, then the user's saved one. Else Chinese."""
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LANGUAGES, default="zh_CN")
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
+        return current_user.locale
+    return "zh_CN"
+
+
+def register_extensions(app: Flask) -> None:
+    from market import models  # noqa: F401  (every table known to migrations)
+    from market.accounts.auth import load_user
+    from market.db import enable_sqlite_pragmas
+    from market.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "market" / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.user_loader(load_user)
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from market.accounts.views import bp as accounts
+    from market.admin.views import bp as admin
+    from market.api import bp as api
+    from market.catalog.views import bp as catalog
+    from market.listings.views import bp as listings
+    from market.views import bp as main
+
+    for blueprint in (main, accounts, catalog, listings, admin, api):
+        app.register_blueprint(blueprint)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from market import formatting
+
+    formatting.register(app)

@@ -1,0 +1,1 @@
+"""Waste codes by scheme and edition, aliases, and fuzzy name search."""

@@ -1,0 +1,101 @@
+"""Command-line: flask seed …, flask catalog …, flask listings …, flask users …."""
+
+from datetime import date
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from market.extensions import db
+
+seed = AppGroup("seed", help="Load demo data.")
+catalog = AppGroup("catalog", help="Waste code catalogue editions.")
+listings_cli = AppGroup("listings", help="Listing housekeeping.")
+users = AppGroup("users", help="Users and API tokens.")
+
+
+@seed.command("demo")
+@click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when demo data already exists.")
+def seed_demo_command(seed_value: int, if_empty: bool) -> None:
+    """Two demo parks with enterprises, users, licences and listings."""
+    from market.seeding import DEMO_PASSWORD, has_demo, seed_demo
+
+    if has_demo():
+        if if_empty:
+            click.echo("Demo data already present.")
+            return
+        raise click.ClickException("Demo data already present; use a fresh database.")
+    builder = seed_demo(seed_value)
+    db.session.commit()
+    click.echo(f"Demo data loaded (seed {seed_value}). Log in with password {DEMO_PASSWORD}:")
+    for account in builder.accounts:
+        click.echo(f"  {account.role:17} {account.email:28} {account.enterprise}")
+    click.echo("Every demo enterprise also has a user e<enterprise id>@<park>.demo "
+               "with the same password.")
+
+
+@catalog.command("load-national")
+def load_national() -> None:
+    """The 2021 hazardous-waste list and the general industrial classes."""
+    from market.seeding import load_national_catalogue
+
+    load_national_catalogue()
+    db.session.commit()
+    click.echo("National catalogue loaded.")
+
+
+@catalog.command("retire")
+@click.argument("scheme")
+@click.argument("edition")
+@click.option("--park", "park_slug", default=None)
+def retire(scheme: str, edition: str, park_slug: str | None) -> None:
+    """Retire an edition: its codes stay on old listings but not on new ones."""
+    from market.accounts.models import Park
+    from market.catalog.models import CodeEdition
+    from market.catalog.services import retire_edition
+
+    park_id = None
+    if park_slug:
+        park = db.session.execute(db.select(Park).filter_by(slug=park_slug)).scalar_one_or_none()
+        if park is None:
+            raise click.ClickException(f"No park {park_slug}.")
+        park_id = park.id
+    row = db.session.execute(db.select(CodeEdition).filter_by(
+        scheme=scheme.upper(), name=edition, park_id=park_id)).scalar_one_or_none()
+    if row is None:
+        raise click.ClickException(f"No edition {edition} of {scheme}.")
+    retire_edition(row, date.today())
+    db.session.commit()
+    click.echo(f"Retired {scheme} {edition}.")
+
+
+@listings_cli.command("expire")
+def expire() -> None:
+    """Expire open listings past their end date (run daily by a scheduler)."""
+    from market.listings.services import expire_due
+
+    count = expire_due()
+    db.session.commit()
+    click.echo(f"{count} listings expired.")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True)
+def token(email: str, name: str) -> None:
+    """Issue an API token for a user and print it once."""
+    from market.accounts.auth import issue_token
+    from market.accounts.models import User
+
+    user = db.session.execute(db.select(User).filter_by(email=email.lower())).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"No user {email}.")
+    _row, plain = issue_token(user, name)
+    db.session.commit()
+    click.echo(plain)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (seed, catalog, listings_cli, users):
+        app.cli.add_command(group)

@@ -1,0 +1,44 @@
+"""Template filters and globals: money, weights, Beijing time, labels."""
+
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+
+from market.db import fen_to_yuan, tonnes
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def yuan(fen: int | None) -> str:
+    if fen is None:
+        return "—"
+    return "¥" + format_decimal(fen_to_yuan(fen), format="#,##0.00")
+
+
+def tonnes_label(kg: int | None) -> str:
+    if kg is None:
+        return "—"
+    return format_decimal(tonnes(kg), format="#,##0.###") + " t"
+
+
+def beijing(dt) -> str:
+    return "—" if dt is None else dt.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def role_label(role: str) -> str:
+    return {"generator": _("Waste generator"), "recycler": _("Recycler / disposer"),
+            "transporter": _("Transporter")}.get(str(role), str(role))
+
+
+def register(app: Flask) -> None:
+    from market.listings.services import event_label, status_label
+
+    app.add_template_filter(yuan)
+    app.add_template_filter(tonnes_label, "tonnes")
+    app.add_template_filter(beijing)
+    app.add_template_filter(status_label)
+    app.add_template_filter(event_label)
+    app.add_template_filter(role_label)
+    app.add_template_global(lambda: str(get_locale()), "current_locale")

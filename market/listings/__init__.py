@@ -1,0 +1,1 @@
+"""Supply listings (waste lots) and demand listings, with their lifecycles."""

@@ -1,0 +1,384 @@
+"""Rules for creating, editing, publishing, withdrawing and expiring listings."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from market.accounts.models import Licence, Role, User
+from market.catalog.services import resolve_code
+from market.db import utcnow, yuan_to_fen
+from market.errors import Conflict, DomainError, Forbidden
+from market.extensions import db
+from market.geo import check_in_china
+from market.listings.models import (
+    MAX_KG,
+    MAX_PRICE_FEN,
+    DemandListing,
+    ListingEventRow,
+    SupplyListing,
+)
+from market.listings.states import (
+    DEMAND_TRANSITIONS,
+    EDITABLE,
+    SUPPLY_TRANSITIONS,
+    ListingEvent,
+    ListingStatus,
+    next_status,
+)
+
+UNITS = ("t", "m3", "piece")
+TITLE_MAX = 120
+
+
+@dataclass
+class SupplyInput:
+    waste_code: str
+    title: str
+    local_name: str
+    quantity: Decimal
+    available_from: date
+    available_until: date
+    unit: str = "t"
+    kg_per_unit: int | None = None
+    description: str = ""
+    recurrence: str = "once"
+    packaging: str = ""
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    asking_price_yuan: Decimal = Decimal(0)
+    bidding_mode: str = "open"
+    bid_deadline: datetime | None = None
+
+
+@dataclass
+class DemandInput:
+    waste_codes: list[str]
+    title: str
+    remaining_capacity_t: Decimal
+    service_radius_km: int
+    available_from: date
+    available_until: date
+    licence_id: int | None = None
+    price_offered_yuan: Decimal = Decimal(0)
+    description: str = ""
+    quality_requirements: str = ""
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _finite_decimal(value, field_name: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Enter a number."), field=field_name) from None
+    if not number.is_finite():
+        raise DomainError(_("Enter a finite number."), field=field_name)
+    return number
+
+
+def _quantity_kg(quantity: Decimal, unit: str, kg_per_unit: int | None) -> tuple[int, int]:
+    if unit not in UNITS:
+        raise DomainError(_("Unknown unit."), field="unit")
+    if unit == "t":
+        kg_per_unit = 1000
+    if not kg_per_unit or kg_per_unit <= 0 or kg_per_unit > 10**7:
+        raise DomainError(_("Give the weight of one unit in kilograms (1 to 10,000,000)."),
+                          field="kg_per_unit")
+    quantity = _finite_decimal(quantity, "quantity")
+    if quantity <= 0:
+        raise DomainError(_("The quantity must be more than zero."), field="quantity")
+    kg = int((quantity * kg_per_unit).to_integral_value())
+    if kg < 1:
+        raise DomainError(_("The quantity must be at least one kilogram."), field="quantity")
+    if kg > MAX_KG:
+        raise DomainError(_("The quantity is implausibly large (over 10 million tonnes)."),
+                          field="quantity")
+    return kg, kg_per_unit
+
+
+def _price_fen(yuan, field_name: str) -> int:
+    fen = yuan_to_fen(_finite_decimal(yuan, field_name))
+    if abs(fen) > MAX_PRICE_FEN:
+        raise DomainError(_("The price is outside the plausible range (±10 million yuan per "
+                            "tonne)."), field=field_name)
+    return fen
+
+
+def _check_text(title: str, field_name: str = "title") -> str:
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_("This field is required."), field=field_name)
+    if len(title) > TITLE_MAX:
+        raise DomainError(_("At most %(n)d characters.", n=TITLE_MAX), field=field_name)
+    return title
+
+
+def _check_dates(start: date, end: date) -> None:
+    if start is None or end is None:
+        raise DomainError(_("Give both dates."), field="available_from")
+    if end < start:
+        raise DomainError(_("The end date is before the start date."), field="available_until")
+
+
+def _site(user: User, address: str, lat, lon) -> tuple[str, float, float]:
+    enterprise = user.enterprise
+    if lat is None or lon is None:
+        return (address or enterprise.address).strip(), enterprise.lat, enterprise.lon
+    lat, lon = float(lat), float(lon)
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise DomainError(_("The coordinates are outside China."), field="lat")
+    check_in_china(lat, lon)
+    return (address or enterprise.address).strip(), lat, lon
+
+
+def _require_role(user: User, role: Role) -> None:
+    if user.enterprise is None or not user.enterprise.has_role(role):
+        if role == Role.GENERATOR:
+            raise Forbidden(_("Only waste generators post supply listings."))
+        raise Forbidden(_("Only recyclers and disposers post demand listings."))
+
+
+def require_owner(user: User, listing) -> None:
+    if user.enterprise_id is None or listing.enterprise_id != user.enterprise_id:
+        raise Forbidden(_("Only the enterprise that posted this listing may change it."))
+
+
+def _apply_supply(listing: SupplyListing, user: User, data: SupplyInput) -> None:
+    code = resolve_code(data.waste_code, user.enterprise.park_id)
+    kg, kg_per_unit = _quantity_kg(data.quantity, data.unit, data.kg_per_unit)
+    _check_dates(data.available_from, data.available_until)
+    if data.recurrence not in ("once", "weekly", "monthly"):
+        raise DomainError(_("Unknown recurrence."), field="recurrence")
+    if data.bidding_mode not in ("open", "sealed"):
+        raise DomainError(_("Unknown bidding mode."), field="bidding_mode")
+    deadline = _check_deadline(data.bid_deadline, data.available_until)
+    address, lat, lon = _site(user, data.address, data.lat, data.lon)
+    listing.waste_code, listing.edition_id = code, code.edition_id
+    listing.title = _check_text(data.title)
+    listing.local_name = _check_text(data.local_name or data.title, "local_name")[:80]
+    listing.description = (data.description or "").strip()
+    listing.unit, listing.kg_per_unit, listing.quantity_kg = data.unit, kg_per_unit, kg
+    listing.quantity = _finite_decimal(data.quantity, "quantity").quantize(Decimal("0.001"))
+    listing.recurrence, listing.packaging = data.recurrence, (data.packaging or "").strip()[:80]
+    listing.address, listing.lat, listing.lon = address, lat, lon
+    listing.available_from, listing.available_until = data.available_from, data.available_until
+    listing.asking_price_fen = _price_fen(data.asking_price_yuan, "asking_price_yuan")
+    listing.bidding_mode, listing.bid_deadline = data.bidding_mode, deadline
+
+
+def _check_deadline(deadline: datetime | None, until: date) -> datetime | None:
+    if deadline is None:
+        return None
+    if deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=UTC)
+    if deadline.date() > until:
+        raise DomainError(_("The bidding deadline is after the listing's end date."),
+                          field="bid_deadline")
+    return deadline
+
+
+def create_supply(user: User, data: SupplyInput) -> SupplyListing:
+    _require_role(user, Role.GENERATOR)
+    listing = SupplyListing(enterprise_id=user.enterprise_id, created_by=user,
+                            status=ListingStatus.DRAFT)
+    with db.session.no_autoflush:
+        _apply_supply(listing, user, data)
+    db.session.add(listing)
+    db.session.flush()
+    _log(listing, ListingEvent.CREATE, None, ListingStatus.DRAFT, user)
+    return listing
+
+
+def update_supply(user: User, listing: SupplyListing, data: SupplyInput) -> SupplyListing:
+    require_owner(user, listing)
+    _require_editable(listing)
+    with db.session.no_autoflush:
+        _apply_supply(listing, user, data)
+    db.session.flush()
+    return listing
+
+
+def _resolve_licence(user: User, licence_id: int | None) -> Licence | None:
+    if licence_id is None:
+        return None
+    licence = db.session.get(Licence, licence_id)
+    if licence is None or licence.enterprise_id != user.enterprise_id:
+        raise DomainError(_("Choose one of your own licences."), field="licence_id")
+    return licence
+
+
+def _apply_demand(listing: DemandListing, user: User, data: DemandInput) -> None:
+    park_id = user.enterprise.park_id
+    codes = [resolve_code(raw, park_id) for raw in dict.fromkeys(c for c in data.waste_codes if c)]
+    if not codes:
+        raise DomainError(_("Choose at least one waste code."), field="waste_codes")
+    licence = _resolve_licence(user, data.licence_id)
+    _check_dates(data.available_from, data.available_until)
+    _check_hazardous_licence(codes, licence, data.available_from)
+    capacity = _finite_decimal(data.remaining_capacity_t, "remaining_capacity_t")
+    kg = int((capacity * 1000).to_integral_value())
+    if kg <= 0 or kg > MAX_KG:
+        raise DomainError(_("The capacity must be more than zero and at most 10 million "
+                            "tonnes."), field="remaining_capacity_t")
+    if licence is not None and kg > licence.capacity_kg_per_year:
+        raise DomainError(_("The capacity is more than the licence allows per year."),
+                          field="remaining_capacity_t")
+    radius = int(data.service_radius_km or 0)
+    if not 1 <= radius <= 3000:
+        raise DomainError(_("The service radius must be between 1 and 3,000 km."),
+                          field="service_radius_km")
+    address, lat, lon = _site(user, data.address, data.lat, data.lon)
+    listing.codes, listing.licence = codes, licence
+    listing.title = _check_text(data.title)
+    listing.description = (data.description or "").strip()
+    listing.quality_requirements = (data.quality_requirements or "").strip()
+    listing.remaining_capacity_kg, listing.service_radius_km = kg, radius
+    listing.price_offered_fen = _price_fen(data.price_offered_yuan, "price_offered_yuan")
+    listing.address, listing.lat, listing.lon = address, lat, lon
+    listing.available_from, listing.available_until = data.available_from, data.available_until
+
+
+def _check_hazardous_licence(codes, licence: Licence | None, day: date) -> None:
+    hazardous = [c for c in codes if c.is_hazardous]
+    if not hazardous:
+        return
+    if licence is None:
+        raise DomainError(_("Hazardous codes need a licence that covers them."),
+                          field="licence_id")
+    covered = {c.id for c in licence.codes}
+    missing = [c.code for c in hazardous if c.id not in covered]
+    if missing:
+        raise DomainError(_("The licence does not cover %(codes)s.", codes=", ".join(missing)),
+                          field="waste_codes")
+    if not licence.is_valid_on(day):
+        raise DomainError(_("The licence is not valid on the start date."), field="licence_id")
+
+
+def create_demand(user: User, data: DemandInput) -> DemandListing:
+    _require_role(user, Role.RECYCLER)
+    listing = DemandListing(enterprise_id=user.enterprise_id, created_by=user,
+                            status=ListingStatus.DRAFT)
+    with db.session.no_autoflush:
+        _apply_demand(listing, user, data)
+    db.session.add(listing)
+    db.session.flush()
+    _log(listing, ListingEvent.CREATE, None, ListingStatus.DRAFT, user)
+    return listing
+
+
+def update_demand(user: User, listing: DemandListing, data: DemandInput) -> DemandListing:
+    require_owner(user, listing)
+    _require_editable(listing)
+    with db.session.no_autoflush:
+        _apply_demand(listing, user, data)
+    db.session.flush()
+    return listing
+
+
+def _require_editable(listing) -> None:
+    if listing.status not in EDITABLE:
+        raise Conflict(_("A listing that is %(status)s can no longer be edited.",
+                         status=status_label(listing.status)))
+
+
+def _table(listing):
+    return SUPPLY_TRANSITIONS if isinstance(listing, SupplyListing) else DEMAND_TRANSITIONS
+
+
+def transition(listing, event: ListingEvent, actor: User | None, note: str = "") -> None:
+    """Move a listing along its table; a concurrent change makes this a Conflict."""
+    from market.listings.states import InvalidTransition
+
+    try:
+        target = next_status(_table(listing), listing.status, event)
+    except InvalidTransition:
+        raise Conflict(_("A listing that is %(status)s cannot be %(action)s.",
+                         status=status_label(listing.status), action=event_label(event))) from None
+    model = type(listing)
+    values = {"status": target, "updated_at": utcnow()}
+    if event == ListingEvent.PUBLISH:
+        values["published_at"] = utcnow()
+    result = db.session.execute(
+        update(model).where(model.id == listing.id, model.status == listing.status).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict(_("The listing was changed by someone else. Reload and try again."))
+    source = listing.status
+    db.session.refresh(listing)
+    _log(listing, event, source, target, actor, note)
+
+
+def publish(user: User, listing, today: date | None = None) -> None:
+    require_owner(user, listing)
+    today = today or date.today()
+    if listing.available_until < today:
+        raise Conflict(_("The end date has passed; change it before publishing."))
+    if getattr(listing, "bid_deadline", None) and listing.bid_deadline <= utcnow():
+        raise Conflict(_("The bidding deadline has passed; change it before publishing."))
+    transition(listing, ListingEvent.PUBLISH, user)
+
+
+def withdraw(user: User, listing) -> None:
+    require_owner(user, listing)
+    transition(listing, ListingEvent.WITHDRAW, user)
+
+
+def expire_due(today: date | None = None) -> int:
+    """Expire open listings whose end date has passed; returns how many."""
+    today = today or date.today()
+    count = 0
+    for model in (SupplyListing, DemandListing):
+        due = db.session.execute(
+            db.select(model).where(model.status == ListingStatus.OPEN,
+                                   model.available_until < today)
+        ).scalars().all()
+        for listing in due:
+            try:
+                transition(listing, ListingEvent.EXPIRE, None, note="end date passed")
+                count += 1
+            except Conflict:
+                continue  # changed meanwhile by its owner: their change stands
+    return count
+
+
+def expire_if_due(listing, today: date | None = None) -> None:
+    """The check on access: an open listing past its end date expires when looked at."""
+    today = today or date.today()
+    if listing.status == ListingStatus.OPEN and listing.available_until < today:
+        try:
+            transition(listing, ListingEvent.EXPIRE, None, note="end date passed")
+        except Conflict:
+            db.session.refresh(listing)
+
+
+def _log(listing, event, source, target, actor: User | None, note: str = "") -> None:
+    key = "supply_listing_id" if isinstance(listing, SupplyListing) else "demand_listing_id"
+    db.session.add(ListingEventRow(**{key: listing.id}, event=event, from_status=source,
+                                   to_status=target, actor=actor, note=note))
+    db.session.flush()
+
+
+def status_label(status: str) -> str:
+    labels = {
+        ListingStatus.DRAFT: _("draft"), ListingStatus.OPEN: _("open"),
+        ListingStatus.AWARDED: _("awarded"), ListingStatus.CLOSED: _("closed"),
+        ListingStatus.WITHDRAWN: _("withdrawn"), ListingStatus.EXPIRED: _("expired"),
+    }
+    return labels.get(status, status)
+
+
+def event_label(event: str) -> str:
+    labels = {
+        ListingEvent.PUBLISH: _("published"), ListingEvent.WITHDRAW: _("withdrawn"),
+        ListingEvent.EXPIRE: _("expired"), ListingEvent.AWARD: _("awarded"),
+        ListingEvent.CLOSE: _("closed"), ListingEvent.CREATE: _("created"),
+    }
+    return labels.get(event, event)

@@ -1,0 +1,153 @@
+"""Pages for browsing, posting, editing, publishing and withdrawing listings."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from market.accounts.auth import role_required
+from market.accounts.models import Licence, Role
+from market.accounts.views import form_error
+from market.errors import DomainError
+from market.extensions import db
+from market.listings import queries, services
+from market.listings.forms import (
+    BrowseForm,
+    DemandForm,
+    SupplyForm,
+    demand_input,
+    fill_demand_form,
+    fill_supply_form,
+    park_choices,
+    supply_input,
+)
+from market.listings.models import DemandListing, ListingEventRow, SupplyListing
+
+bp = Blueprint("listings", __name__, url_prefix="/listings")
+
+MODELS = {"supply": SupplyListing, "demand": DemandListing}
+
+
+def _load(kind: str, listing_id: int):
+    model = MODELS.get(kind) or abort(404)
+    listing = db.session.get(model, listing_id)
+    if listing is None:
+        abort(404)
+    if not queries.can_view(current_user, listing):
+        abort(404)  # a draft of another enterprise does not exist for you
+    return listing
+
+
+@bp.get("/")
+@login_required
+def browse():
+    form = BrowseForm(request.args)
+    form.park_id.choices = park_choices(_("all parks"))
+    if not form.validate():
+        return render_template("listings/browse.html", form=form, page=None), 400
+    f = queries.BrowseFilter(**{k: v for k, v in form.data.items() if k != "page"},
+                             page=form.page.data or 1, mine=request.args.get("mine") == "1")
+    page = queries.browse(current_user, f)
+    distances = {item.id: queries.distance_from(current_user, item) for item in page.items}
+    return render_template("listings/browse.html", form=form, page=page, distances=distances,
+                           kind=f.kind)
+
+
+@bp.get("/<kind>/<int:listing_id>")
+@login_required
+def detail(kind: str, listing_id: int):
+    listing = _load(kind, listing_id)
+    services.expire_if_due(listing)
+    db.session.commit()
+    key = "supply_listing_id" if kind == "supply" else "demand_listing_id"
+    events = db.session.execute(
+        db.select(ListingEventRow).filter_by(**{key: listing.id}).order_by(ListingEventRow.id)
+    ).scalars().all()
+    mine = current_user.enterprise_id == listing.enterprise_id
+    return render_template("listings/detail.html", listing=listing, kind=kind, events=events,
+                           mine=mine, distance=queries.distance_from(current_user, listing))
+
+
+def _licence_choices(form: DemandForm) -> None:
+    licences = db.session.execute(
+        db.select(Licence).filter_by(enterprise_id=current_user.enterprise_id)
+    ).scalars().all()
+    form.licence_id.choices = [(0, _("no licence (general waste only)"))] + [
+        (lic.id, f"{lic.number} ({lic.valid_from} – {lic.valid_until})") for lic in licences]
+
+
+@bp.route("/supply/new", methods=["GET", "POST"])
+@role_required(Role.GENERATOR)
+def new_supply():
+    form = SupplyForm()
+    if form.validate_on_submit():
+        try:
+            listing = services.create_supply(current_user, supply_input(form))
+            if request.form.get("publish"):
+                services.publish(current_user, listing)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Listing saved."), "success")
+            return redirect(url_for("listings.detail", kind="supply", listing_id=listing.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("listings/form.html", form=form, kind="supply", listing=None), status
+
+
+@bp.route("/demand/new", methods=["GET", "POST"])
+@role_required(Role.RECYCLER)
+def new_demand():
+    form = DemandForm()
+    _licence_choices(form)
+    if form.validate_on_submit():
+        try:
+            listing = services.create_demand(current_user, demand_input(form))
+            if request.form.get("publish"):
+                services.publish(current_user, listing)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Listing saved."), "success")
+            return redirect(url_for("listings.detail", kind="demand", listing_id=listing.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("listings/form.html", form=form, kind="demand", listing=None), status
+
+
+@bp.route("/<kind>/<int:listing_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(kind: str, listing_id: int):
+    listing = _load(kind, listing_id)
+    try:
+        services.require_owner(current_user, listing)
+    except DomainError:
+        abort(403)
+    form = SupplyForm() if kind == "supply" else DemandForm()
+    if kind == "demand":
+        _licence_choices(form)
+    if request.method == "GET":
+        (fill_supply_form if kind == "supply" else fill_demand_form)(form, listing)
+    elif form.validate_on_submit():
+        try:
+            if kind == "supply":
+                services.update_supply(current_user, listing, supply_input(form))
+            else:
+                services.update_demand(current_user, listing, demand_input(form))
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Listing saved."), "success")
+            return redirect(url_for("listings.detail", kind=kind, listing_id=listing.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("listings/form.html", form=form, kind=kind, listing=listing), status
+
+
+@bp.post("/<kind>/<int:listing_id>/<any(publish, withdraw):action>")
+@login_required
+def change_status(kind: str, listing_id: int, action: str):
+    listing = _load(kind, listing_id)
+    getattr(services, action)(current_user, listing)
+    db.session.commit()
+    flash(_("Listing %(status)s.", status=services.status_label(listing.status)), "success")
+    return redirect(url_for("listings.detail", kind=kind, listing_id=listing.id))

@@ -1,0 +1,48 @@
+import pytest
+
+from market.listings.states import (
+    DEMAND_TRANSITIONS,
+    SUPPLY_TRANSITIONS,
+    InvalidTransition,
+    ListingEvent,
+    ListingStatus,
+    allowed_events,
+    next_status,
+)
+
+S, E = ListingStatus, ListingEvent
+
+
+@pytest.mark.parametrize(
+    ("status", "event", "target"),
+    [(S.DRAFT, E.PUBLISH, S.OPEN), (S.OPEN, E.WITHDRAW, S.WITHDRAWN), (S.OPEN, E.EXPIRE, S.EXPIRED),
+     (S.OPEN, E.AWARD, S.AWARDED), (S.AWARDED, E.CLOSE, S.CLOSED), (S.DRAFT, E.WITHDRAW, S.WITHDRAWN)],
+)
+def test_supply_lifecycle_follows_the_table(status, event, target):
+    assert next_status(SUPPLY_TRANSITIONS, status, event) == target
+
+
+@pytest.mark.parametrize("terminal", [S.CLOSED, S.WITHDRAWN, S.EXPIRED])
+def test_terminal_states_have_no_way_out(terminal):
+    for table in (SUPPLY_TRANSITIONS, DEMAND_TRANSITIONS):
+        assert allowed_events(table, terminal) == []
+        for event in E:
+            with pytest.raises(InvalidTransition):
+                next_status(table, terminal, event)
+
+
+def test_a_demand_listing_is_never_awarded():
+    with pytest.raises(InvalidTransition):
+        next_status(DEMAND_TRANSITIONS, S.OPEN, E.AWARD)
+
+
+def test_drafts_cannot_expire_or_be_awarded():
+    for event in (E.EXPIRE, E.AWARD, E.CLOSE):
+        with pytest.raises(InvalidTransition):
+            next_status(SUPPLY_TRANSITIONS, S.DRAFT, event)
+
+
+def test_every_target_is_a_known_status_and_create_is_never_a_transition():
+    for table in (SUPPLY_TRANSITIONS, DEMAND_TRANSITIONS):
+        assert all(isinstance(t, ListingStatus) for t in table.values())
+        assert all(event != E.CREATE for _status, event in table)
