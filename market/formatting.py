@@ -32,6 +32,11 @@ def role_label(role: str) -> str:
             "transporter": _("Transporter")}.get(str(role), str(role))
 
 
+def current_locale() -> str:
+    """"zh_CN" or "en": Babel expands zh_CN to zh_Hans_CN, templates want the short form."""
+    return "en" if get_locale().language == "en" else "zh_CN"
+
+
 def register(app: Flask) -> None:
     from market.listings.services import event_label, status_label
 
@@ -41,4 +46,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(status_label)
     app.add_template_filter(event_label)
     app.add_template_filter(role_label)
-    app.add_template_global(lambda: str(get_locale()), "current_locale")
+    app.add_template_global(current_locale)

@@ -4,6 +4,7 @@ import math
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
 
@@ -22,3 +23,8 @@ class Finite:
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def choices(*pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs; labels may be lazy translations."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -24,7 +24,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from market.accounts import uscc
-from market.formfields import Finite, strip
+from market.formfields import Finite, choices, strip
 
 
 class LoginForm(FlaskForm):
@@ -37,11 +37,11 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-ROLE_CHOICES = [
+ROLE_CHOICES = choices(
     ("generator", _l("Waste generator")),
     ("recycler", _l("Recycler / disposer")),
     ("transporter", _l("Transporter")),
-]
+)
 
 
 class RegisterForm(FlaskForm):

@@ -10,6 +10,7 @@ from market.accounts.forms import LicenceForm, LoginForm, RegisterForm, TokenFor
 from market.accounts.models import ApiToken, Park
 from market.errors import DomainError
 from market.extensions import db, limiter
+from market.formfields import choices
 from market.listings.forms import split_codes
 from market.views import safe_next
 
@@ -57,8 +58,8 @@ def logout():
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
-    form.park_id.choices = [(p.id, p.name) for p in db.session.execute(
-        db.select(Park).order_by(Park.id)).scalars()]
+    form.park_id.choices = choices(*((p.id, p.name) for p in db.session.execute(
+        db.select(Park).order_by(Park.id)).scalars()))
     if form.validate_on_submit():
         try:
             enterprise = services.register_enterprise(

@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from market.accounts.auth import user_from_bearer
-from market.accounts.models import Enterprise, Licence
+from market.accounts.models import Enterprise, Licence, Role
 from market.api.serialise import enterprise_json, listing_json
 from market.catalog.services import search_codes
 from market.catalog.views import code_json
 from market.errors import DomainError, error_response
 from market.extensions import csrf, db
+from market.formfields import choices
 from market.listings import queries, services
 from market.listings.forms import (
     BrowseForm,
@@ -140,13 +141,14 @@ def _bind(kind: str, formdata: MultiDict):
     form = DemandForm(formdata=formdata, meta={"csrf": False})
     licences = db.session.execute(
         db.select(Licence.id).filter_by(enterprise_id=g.api_user.enterprise_id)).scalars()
-    form.licence_id.choices = [(0, "-")] + [(i, str(i)) for i in licences]
+    form.licence_id.choices = choices((0, "-"), *((i, str(i)) for i in licences))
     return form
 
 
 @bp.post("/listings/<any(supply, demand):kind>")
 @token_required
 def create(kind: str):
+    services.require_role(g.api_user, Role.GENERATOR if kind == "supply" else Role.RECYCLER)
     body = _json_body()
     form = _bind(kind, _formdata(body))
     if not form.validate():

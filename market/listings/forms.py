@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from market.db import fen_to_yuan, tonnes
-from market.formfields import Finite, strip
+from market.formfields import Finite, choices, strip
 from market.listings.services import DemandInput, SupplyInput
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -42,12 +42,12 @@ class SupplyForm(FlaskForm):
     quantity = DecimalField(_l("Quantity"), places=3,
                             validators=[DataRequired(), Finite(),
                                         NumberRange(min=0.001, max=10_000_000_000)])
-    unit = SelectField(_l("Unit"), choices=[("t", _l("tonnes")), ("m3", _l("cubic metres")),
-                                            ("piece", _l("pieces"))])
+    unit = SelectField(_l("Unit"), default="t", choices=choices(("t", _l("tonnes")), ("m3", _l("cubic metres")),
+                                            ("piece", _l("pieces"))))
     kg_per_unit = IntegerField(_l("Kilograms per unit (m³ or piece)"),
                                validators=[Optional(), NumberRange(min=1, max=10_000_000)])
-    recurrence = SelectField(_l("Recurrence"), choices=[
-        ("once", _l("one-off")), ("weekly", _l("every week")), ("monthly", _l("every month"))])
+    recurrence = SelectField(_l("Recurrence"), default="once", choices=choices(
+        ("once", _l("one-off")), ("weekly", _l("every week")), ("monthly", _l("every month"))))
     packaging = StringField(_l("Packaging"), filters=[strip], validators=[Length(max=80)])
     address = StringField(_l("Site address"), filters=[strip],
                           description=_l("Leave empty to use the enterprise's site."),
@@ -59,8 +59,8 @@ class SupplyForm(FlaskForm):
     asking_price_yuan = DecimalField(
         _l("Asking price (yuan per tonne)"), places=2, default=0, validators=PRICE,
         description=_l("Negative means you pay a disposal fee."))
-    bidding_mode = SelectField(_l("Bidding mode"), choices=[
-        ("open", _l("open ascending")), ("sealed", _l("sealed"))])
+    bidding_mode = SelectField(_l("Bidding mode"), default="open", choices=choices(
+        ("open", _l("open ascending")), ("sealed", _l("sealed"))))
     bid_deadline = DateTimeLocalField(_l("Bidding deadline (Beijing time)"),
                                       format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
@@ -97,21 +97,21 @@ class BrowseForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField(_l("Listings"), choices=[("supply", _l("Supply")),
-                                                ("demand", _l("Demand"))], default="supply")
+    kind = SelectField(_l("Listings"), choices=choices(("supply", _l("Supply")),
+                                                ("demand", _l("Demand"))), default="supply")
     code = StringField(_l("Code or category"), filters=[strip], validators=[Length(max=40)],
                        render_kw={"data-code-autocomplete": "1", "autocomplete": "off"})
-    hazardous = SelectField(_l("Hazardous"), choices=[("", _l("any")), ("yes", _l("hazardous")),
-                                                      ("no", _l("not hazardous"))], default="")
+    hazardous = SelectField(_l("Hazardous"), choices=choices(("", _l("any")), ("yes", _l("hazardous")),
+                                                      ("no", _l("not hazardous"))), default="")
     within_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 5000)])
     min_t = DecimalField(_l("Min. tonnes"), validators=[Optional(), Finite(), NumberRange(0)])
     max_t = DecimalField(_l("Max. tonnes"), validators=[Optional(), Finite(), NumberRange(0)])
     min_price = DecimalField(_l("Min. price"), validators=PRICE)
     max_price = DecimalField(_l("Max. price"), validators=PRICE)
     park_id = SelectField(_l("Park"), coerce=int, default=0)
-    sort = SelectField(_l("Sort"), choices=[
+    sort = SelectField(_l("Sort"), choices=choices(
         ("newest", _l("newest")), ("distance", _l("nearest")), ("price", _l("price")),
-        ("quantity", _l("quantity"))], default="newest")
+        ("quantity", _l("quantity"))), default="newest")
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
 
 
@@ -166,9 +166,9 @@ def fill_demand_form(form: DemandForm, listing) -> None:
     form.price_offered_yuan.data = fen_to_yuan(listing.price_offered_fen)
 
 
-def park_choices(all_label) -> list[tuple[int, str]]:
+def park_choices(all_label) -> list:
     from market.accounts.models import Park
     from market.extensions import db
 
     parks = db.session.execute(db.select(Park).order_by(Park.id)).scalars()
-    return [(0, all_label)] + [(p.id, p.name) for p in parks]
+    return choices((0, all_label), *((p.id, p.name) for p in parks))

@@ -138,7 +138,7 @@ def _site(user: User, address: str, lat, lon) -> tuple[str, float, float]:
     return (address or enterprise.address).strip(), lat, lon
 
 
-def _require_role(user: User, role: Role) -> None:
+def require_role(user: User, role: Role) -> None:
     if user.enterprise is None or not user.enterprise.has_role(role):
         if role == Role.GENERATOR:
             raise Forbidden(_("Only waste generators post supply listings."))
@@ -185,7 +185,7 @@ def _check_deadline(deadline: datetime | None, until: date) -> datetime | None:
 
 
 def create_supply(user: User, data: SupplyInput) -> SupplyListing:
-    _require_role(user, Role.GENERATOR)
+    require_role(user, Role.GENERATOR)
     listing = SupplyListing(enterprise_id=user.enterprise_id, created_by=user,
                             status=ListingStatus.DRAFT)
     with db.session.no_autoflush:
@@ -262,7 +262,7 @@ def _check_hazardous_licence(codes, licence: Licence | None, day: date) -> None:
 
 
 def create_demand(user: User, data: DemandInput) -> DemandListing:
-    _require_role(user, Role.RECYCLER)
+    require_role(user, Role.RECYCLER)
     listing = DemandListing(enterprise_id=user.enterprise_id, created_by=user,
                             status=ListingStatus.DRAFT)
     with db.session.no_autoflush:

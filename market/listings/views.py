@@ -9,6 +9,7 @@ from market.accounts.models import Licence, Role
 from market.accounts.views import form_error
 from market.errors import DomainError
 from market.extensions import db
+from market.formfields import choices
 from market.listings import queries, services
 from market.listings.forms import (
     BrowseForm,
@@ -71,8 +72,9 @@ def _licence_choices(form: DemandForm) -> None:
     licences = db.session.execute(
         db.select(Licence).filter_by(enterprise_id=current_user.enterprise_id)
     ).scalars().all()
-    form.licence_id.choices = [(0, _("no licence (general waste only)"))] + [
-        (lic.id, f"{lic.number} ({lic.valid_from} – {lic.valid_until})") for lic in licences]
+    form.licence_id.choices = choices(
+        (0, _("no licence (general waste only)")),
+        *((lic.id, f"{lic.number} ({lic.valid_from} – {lic.valid_until})") for lic in licences))
 
 
 @bp.route("/supply/new", methods=["GET", "POST"])

@@ -1,0 +1,113 @@
+"""Who gets what: every route against every kind of visitor."""
+
+import pytest
+
+from market.extensions import db
+from tests import factories
+from tests.conftest import csrf_token, login
+
+ROLES = ("anonymous", "generator", "recycler", "transporter", "other", "admin", "admin_elsewhere")
+LOGIN = "login"  # a redirect to the login page
+
+
+def _expect(row: str, **by_role):
+    default = by_role.pop("default")
+    return [(row, role, by_role.get(role, default)) for role in ROLES]
+
+
+# (route key, role, expected status)
+MATRIX = [
+    *_expect("GET /", default=200),
+    *_expect("GET /catalog/?q=废机油", default=200),
+    *_expect("GET /catalog/suggest?q=feijiyou", default=200),
+    *_expect("GET /login", default=200),
+    *_expect("GET /register", default=200),
+    *_expect("GET /account", anonymous=LOGIN, default=200),
+    *_expect("GET /listings/", anonymous=LOGIN, default=200),
+    *_expect("GET open supply", anonymous=LOGIN, default=200),
+    *_expect("GET draft supply", anonymous=LOGIN, generator=200, admin=200, default=404),
+    *_expect("GET open demand", anonymous=LOGIN, default=200),
+    *_expect("GET new supply form", anonymous=LOGIN, generator=200, other=200, default=403),
+    *_expect("GET new demand form", anonymous=LOGIN, recycler=200, default=403),
+    *_expect("GET edit supply", anonymous=LOGIN, generator=200, default=403),
+    *_expect("GET edit demand", anonymous=LOGIN, recycler=200, default=403),
+    *_expect("POST withdraw supply", anonymous=LOGIN, generator=302, default=403),
+    *_expect("POST publish draft supply", anonymous=LOGIN, generator=302, admin=403, default=404),
+    *_expect("POST withdraw demand", anonymous=LOGIN, recycler=302, default=403),
+    *_expect("GET /admin/", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
+    *_expect("GET /admin/enterprises", anonymous=LOGIN, admin=200, admin_elsewhere=200,
+             default=403),
+    *_expect("GET /admin/listings", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
+    *_expect("POST /account/tokens", anonymous=LOGIN, default=200),
+    *_expect("POST /logout", anonymous=LOGIN, default=302),
+]
+
+
+@pytest.fixture()
+def listings(world):
+    rows = {
+        "open supply": factories.supply(world.generator),
+        "draft supply": factories.supply(world.generator, publish=False),
+        "open demand": factories.demand(world.recycler),
+    }
+    db.session.commit()
+    return {k: v.id for k, v in rows.items()}
+
+
+def _request(client, key: str, ids: dict):
+    paths = {
+        "GET open supply": f"/listings/supply/{ids['open supply']}",
+        "GET draft supply": f"/listings/supply/{ids['draft supply']}",
+        "GET open demand": f"/listings/demand/{ids['open demand']}",
+        "GET new supply form": "/listings/supply/new",
+        "GET new demand form": "/listings/demand/new",
+        "GET edit supply": f"/listings/supply/{ids['open supply']}/edit",
+        "GET edit demand": f"/listings/demand/{ids['open demand']}/edit",
+        "POST withdraw supply": f"/listings/supply/{ids['open supply']}/withdraw",
+        "POST publish draft supply": f"/listings/supply/{ids['draft supply']}/publish",
+        "POST withdraw demand": f"/listings/demand/{ids['open demand']}/withdraw",
+    }
+    method, _, path = key.partition(" ")
+    path = paths.get(key, path)
+    if method == "GET":
+        return client.get(path)
+    data = {"csrf_token": csrf_token(client, "/login"), "name": "ci"}
+    return client.post(path, data=data)
+
+
+@pytest.mark.parametrize(("key", "role", "expected"), MATRIX,
+                         ids=[f"{k} as {r}" for k, r, _ in MATRIX])
+def test_route_access(client, world, listings, key, role, expected):
+    if role != "anonymous":
+        login(client, getattr(world, role))
+    response = _request(client, key, listings)
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+    else:
+        assert response.status_code == expected, response.get_data(as_text=True)[:300]
+
+
+API = [
+    ("GET", "/api/v1/me"), ("GET", "/api/v1/enterprises"), ("GET", "/api/v1/listings/supply"),
+    ("GET", "/api/v1/listings/demand"), ("POST", "/api/v1/listings/supply"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), API)
+def test_api_refuses_calls_without_a_valid_token(client, world, method, path):
+    for headers in ({}, {"Authorization": "Bearer wx_not-a-token"}, {"Authorization": "Basic x"}):
+        response = client.open(path, method=method, headers=headers, json={})
+        assert response.status_code == 401
+        assert response.is_json and response.json["error"]["message"]
+
+
+def test_api_ignores_the_session_cookie(client, world):
+    login(client, world.generator)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_openapi_description_is_public_and_lists_the_listing_paths(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert "/listings/{kind}" in spec["paths"] and "/catalog/search" in spec["paths"]
