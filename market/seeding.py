@@ -170,10 +170,10 @@ class DemoBuilder:
         user = enterprise.users[0]
         recurring = self.rng.random() < 0.4
         start = self.today - timedelta(days=self.rng.randint(0, 20))
+        quantity = Decimal(self.rng.randint(lo * 10, hi * 10)) / 10
         listing = listings.create_supply(user, listings.SupplyInput(
-            waste_code=code, title=f"{local_name} {self.rng.randint(lo, hi)}吨" +
-            ("（每月）" if recurring else ""), local_name=local_name,
-            quantity=Decimal(self.rng.randint(lo * 10, hi * 10)) / 10,
+            waste_code=code, title=f"{local_name} {quantity}吨" + ("（每月）" if recurring else ""),
+            local_name=local_name, quantity=quantity,
             available_from=start, available_until=start + timedelta(days=self.rng.randint(20, 90)),
             recurrence="monthly" if recurring else "once",
             packaging=self.rng.choice(["吨袋", "200L铁桶", "托盘打包", "散装", "IBC吨桶"]),

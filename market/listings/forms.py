@@ -1,7 +1,7 @@
 """Forms for supply and demand listings and the browse filter."""
 
 import re
-from datetime import UTC
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +23,7 @@ from market.formfields import Finite, choices, strip
 from market.listings.services import DemandInput, SupplyInput
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+MONTH, YEAR = timedelta(days=30), timedelta(days=365)
 
 TITLE = [DataRequired(), Length(max=120)]
 LONG_TEXT = [Optional(), Length(max=4000)]
@@ -34,6 +35,8 @@ LON = [Optional(), Finite(), NumberRange(73, 136, _l("The coordinates are outsid
 class SupplyForm(FlaskForm):
     waste_code = StringField(_l("Waste code"), filters=[strip],
                              validators=[DataRequired(), Length(max=200)],
+                             description=_l("Type the name your plant uses or a code, then "
+                                            "pick from the list."),
                              render_kw={"data-code-autocomplete": "1", "autocomplete": "off"})
     title = StringField(_l("Title"), filters=[strip], validators=TITLE)
     local_name = StringField(_l("Name used in the plant"), filters=[strip],
@@ -54,8 +57,10 @@ class SupplyForm(FlaskForm):
                           validators=[Length(max=200)])
     lat = FloatField(_l("Latitude"), validators=LAT)
     lon = FloatField(_l("Longitude"), validators=LON)
-    available_from = DateField(_l("Available from"), validators=[DataRequired()])
-    available_until = DateField(_l("Available until"), validators=[DataRequired()])
+    available_from = DateField(_l("Available from"), default=date.today,
+                               validators=[DataRequired()])
+    available_until = DateField(_l("Available until"), default=lambda: date.today() + MONTH,
+                                validators=[DataRequired()])
     asking_price_yuan = DecimalField(
         _l("Asking price (yuan per tonne)"), places=2, default=0, validators=PRICE,
         description=_l("Negative means you pay a disposal fee."))
@@ -89,8 +94,10 @@ class DemandForm(FlaskForm):
                           validators=[Length(max=200)])
     lat = FloatField(_l("Latitude"), validators=LAT)
     lon = FloatField(_l("Longitude"), validators=LON)
-    available_from = DateField(_l("Available from"), validators=[DataRequired()])
-    available_until = DateField(_l("Available until"), validators=[DataRequired()])
+    available_from = DateField(_l("Available from"), default=date.today,
+                               validators=[DataRequired()])
+    available_until = DateField(_l("Available until"), default=lambda: date.today() + YEAR,
+                                validators=[DataRequired()])
 
 
 class BrowseForm(FlaskForm):

@@ -42,6 +42,8 @@ def _load(kind: str, listing_id: int):
 @login_required
 def browse():
     form = BrowseForm(request.args)
+    if "sort" not in request.args and current_user.enterprise is not None:
+        form.sort.data = "distance"  # a plant looks for partners nearby first
     form.park_id.choices = park_choices(_("all parks"))
     if not form.validate():
         return render_template("listings/browse.html", form=form, page=None), 400
