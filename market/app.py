@@ -51,8 +51,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     bootstrap.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(ROOT / "market" / "translations"))
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(ROOT / "market" / "translations"),
+    )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -68,9 +71,10 @@ def register_blueprints(app: Flask) -> None:
     from market.api import bp as api
     from market.catalog.views import bp as catalog
     from market.listings.views import bp as listings
+    from market.matching.views import bp as matching
     from market.views import bp as main
 
-    for blueprint in (main, accounts, catalog, listings, admin, api):
+    for blueprint in (main, accounts, catalog, listings, matching, admin, api):
         app.register_blueprint(blueprint)
 
 

@@ -31,8 +31,9 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     click.echo(f"Demo data loaded (seed {seed_value}). Log in with password {DEMO_PASSWORD}:")
     for account in builder.accounts:
         click.echo(f"  {account.role:17} {account.email:28} {account.enterprise}")
-    click.echo("Every demo enterprise also has a user e<enterprise id>@<park>.demo "
-               "with the same password.")
+    click.echo(
+        "Every demo enterprise also has a user e<enterprise id>@<park>.demo with the same password."
+    )
 
 
 @catalog.command("load-national")
@@ -61,8 +62,9 @@ def retire(scheme: str, edition: str, park_slug: str | None) -> None:
         if park is None:
             raise click.ClickException(f"No park {park_slug}.")
         park_id = park.id
-    row = db.session.execute(db.select(CodeEdition).filter_by(
-        scheme=scheme.upper(), name=edition, park_id=park_id)).scalar_one_or_none()
+    row = db.session.execute(
+        db.select(CodeEdition).filter_by(scheme=scheme.upper(), name=edition, park_id=park_id)
+    ).scalar_one_or_none()
     if row is None:
         raise click.ClickException(f"No edition {edition} of {scheme}.")
     retire_edition(row, date.today())

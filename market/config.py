@@ -16,7 +16,7 @@ def normalise_database_url(url: str) -> str:
     """Heroku-style postgres:// URLs name the psycopg 3 driver explicitly."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -42,6 +42,10 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     PASSWORD_HASH_METHOD = "scrypt"
     LISTINGS_PER_PAGE = 20
+    # How often a worker re-reads changed listings into its matching index, and
+    # rebuilds it whole (README: "How fresh matches are").
+    MATCHING_REFRESH_SECONDS = float(os.environ.get("MARKET_MATCHING_REFRESH_SECONDS", "1"))
+    MATCHING_REBUILD_SECONDS = float(os.environ.get("MARKET_MATCHING_REBUILD_SECONDS", "600"))
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
 

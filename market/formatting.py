@@ -28,12 +28,15 @@ def beijing(dt) -> str:
 
 
 def role_label(role: str) -> str:
-    return {"generator": _("Waste generator"), "recycler": _("Recycler / disposer"),
-            "transporter": _("Transporter")}.get(str(role), str(role))
+    return {
+        "generator": _("Waste generator"),
+        "recycler": _("Recycler / disposer"),
+        "transporter": _("Transporter"),
+    }.get(str(role), str(role))
 
 
 def current_locale() -> str:
-    """"zh_CN" or "en": Babel expands zh_CN to zh_Hans_CN, templates want the short form."""
+    """ "zh_CN" or "en": Babel expands zh_CN to zh_Hans_CN, templates want the short form."""
     return "en" if get_locale().language == "en" else "zh_CN"
 
 

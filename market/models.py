@@ -1,6 +1,6 @@
 """Imports every model so metadata (and Alembic) sees all tables."""
 
-from market.accounts.models import ApiToken, Enterprise, Licence, Park, User
+from market.accounts.models import ApiToken, Enterprise, Licence, Park, ParkMatchSettings, User
 from market.catalog.models import CodeEdition, WasteAlias, WasteCode
 from market.listings.models import DemandListing, ListingEventRow, SupplyListing
 
@@ -12,6 +12,7 @@ __all__ = [
     "Licence",
     "ListingEventRow",
     "Park",
+    "ParkMatchSettings",
     "SupplyListing",
     "User",
     "WasteAlias",

@@ -27,20 +27,33 @@ def load_national_catalogue() -> None:
     if db.session.execute(db.select(CodeEdition.id).filter_by(scheme=Scheme.HW)).first():
         return
     catalog.load_edition(
-        Scheme.HW, "2021", "国家危险废物名录（2021年版）",
+        Scheme.HW,
+        "2021",
+        "国家危险废物名录（2021年版）",
         catalog.hw_rows(CATALOG / "hw_codes_2021.csv", CATALOG / "hw_aliases_2021.csv"),
-        source="部令第15号; seeds/catalog/SOURCES.md", effective_from=date(2021, 1, 1))
+        source="部令第15号; seeds/catalog/SOURCES.md",
+        effective_from=date(2021, 1, 1),
+    )
     catalog.load_edition(
-        Scheme.SW, "provisional", "一般工业固体废物类别（暂定）",
+        Scheme.SW,
+        "provisional",
+        "一般工业固体废物类别（暂定）",
         catalog.sw_rows(CATALOG / "sw_general_industrial_classes.csv"),
-        source="seeds/catalog/SOURCES.md (provisional)")
+        source="seeds/catalog/SOURCES.md (provisional)",
+    )
 
 
 def load_park_catalogue(park: Park) -> None:
     catalog.load_edition(
-        Scheme.ISW, "2024-demo", f"{park.name} 一般工业固体废物分类目录（演示）",
-        catalog.isw_rows(CATALOG / "isw_demo_2024.csv"), park=park, is_demo=True,
-        source="seeds/catalog/isw_demo_2024.csv (demo)", effective_from=date(2024, 1, 1))
+        Scheme.ISW,
+        "2024-demo",
+        f"{park.name} 一般工业固体废物分类目录（演示）",
+        catalog.isw_rows(CATALOG / "isw_demo_2024.csv"),
+        park=park,
+        is_demo=True,
+        source="seeds/catalog/isw_demo_2024.csv (demo)",
+        effective_from=date(2024, 1, 1),
+    )
 
 
 @dataclass
@@ -59,8 +72,10 @@ def _offset(rng: random.Random, lat: float, lon: float, km: float) -> tuple[floa
 
 def _ring(rng: random.Random, lat: float, lon: float, lo: float, hi: float):
     angle, dist = rng.uniform(0, 2 * math.pi), rng.uniform(lo, hi)
-    return (round(lat + dist * math.cos(angle) / 111.2, 5),
-            round(lon + dist * math.sin(angle) / (111.2 * math.cos(math.radians(lat))), 5))
+    return (
+        round(lat + dist * math.cos(angle) / 111.2, 5),
+        round(lon + dist * math.sin(angle) / (111.2 * math.cos(math.radians(lat))), 5),
+    )
 
 
 class DemoBuilder:
@@ -73,7 +88,9 @@ class DemoBuilder:
 
     def _name(self, park: dict, words: list[str]) -> str:
         while True:
-            head = self.rng.choice(self.data["name_heads"]) + self.rng.choice(self.data["name_tails"])
+            head = self.rng.choice(self.data["name_heads"]) + self.rng.choice(
+                self.data["name_tails"]
+            )
             name = f"{park['city']}{head}{self.rng.choice(words)}有限公司"
             if name not in self.names:
                 self.names.add(name)
@@ -83,18 +100,44 @@ class DemoBuilder:
         body = "".join(self.rng.choice(uscc.ALPHABET) for _ in range(9))
         return uscc.make("91", region, body)
 
-    def _enterprise(self, park: Park, spec: dict, roles: list[str], words, industry: str,
-                    site: tuple[float, float]) -> Enterprise:
+    def _enterprise(
+        self,
+        park: Park,
+        spec: dict,
+        roles: list[str],
+        words,
+        industry: str,
+        site: tuple[float, float],
+    ) -> Enterprise:
         street = self.rng.choice(spec["streets"])
-        enterprise = accounts.register_enterprise(accounts.EnterpriseInput(
-            park_id=park.id, name=self._name(spec, words), uscc=self._uscc(spec["region_code"]),
-            roles=roles, address=f"{spec['city']}{spec['district']}{street}{self.rng.randint(1, 99)}号",
-            lat=site[0], lon=site[1], contact_name=self.rng.choice("王李张刘陈杨赵黄周吴") + "工",
-            contact_phone=f"1{self.rng.randint(30, 89)}{self.rng.randint(10**7, 10**8 - 1)}",
-            industry=industry))
-        db.session.add(User(email=f"e{enterprise.id}@{spec['slug']}.demo",
-                            name=enterprise.contact_name, password_hash=self.password_hash,
-                            enterprise=enterprise))
+        enterprise = accounts.register_enterprise(
+            accounts.EnterpriseInput(
+                park_id=park.id,
+                name=self._name(spec, words),
+                uscc=self._uscc(spec["region_code"]),
+                roles=roles,
+                address=f"{spec['city']}{spec['district']}{street}{self.rng.randint(1, 99)}号",
+                lat=site[0],
+                lon=site[1],
+                contact_name=self.rng.choice("王李张刘陈杨赵黄周吴") + "工",
+                contact_phone=f"1{self.rng.randint(30, 89)}{self.rng.randint(10**7, 10**8 - 1)}",
+                industry=industry,
+            )
+        )
+        # Published grades, as the grading workflow would leave them: mostly A/B, a few D.
+        enterprise.credit_grade = self.rng.choices(["A", "B", "C", "D", None], [25, 35, 15, 5, 20])[
+            0
+        ]
+        if enterprise.credit_grade:
+            enterprise.credit_grade_until = self.today + timedelta(days=730)
+        db.session.add(
+            User(
+                email=f"e{enterprise.id}@{spec['slug']}.demo",
+                name=enterprise.contact_name,
+                password_hash=self.password_hash,
+                enterprise=enterprise,
+            )
+        )
         return enterprise
 
     def build(self) -> None:
@@ -104,20 +147,35 @@ class DemoBuilder:
         db.session.flush()
 
     def _park(self, spec: dict) -> None:
-        park = accounts.create_park(slug=spec["slug"], name=spec["name"],
-                                    region_code=spec["region_code"], lat=spec["lat"],
-                                    lon=spec["lon"], is_demo=True)
+        park = accounts.create_park(
+            slug=spec["slug"],
+            name=spec["name"],
+            region_code=spec["region_code"],
+            lat=spec["lat"],
+            lon=spec["lon"],
+            is_demo=True,
+        )
         load_park_catalogue(park)
-        admin = accounts.create_user(accounts.UserInput(
-            email=f"admin@{spec['slug']}.demo", name="园区管理员", password=DEMO_PASSWORD),
-            admin_park=park)
+        admin = accounts.create_user(
+            accounts.UserInput(
+                email=f"admin@{spec['slug']}.demo", name="园区管理员", password=DEMO_PASSWORD
+            ),
+            admin_park=park,
+        )
         self.accounts.append(DemoAccount("park admin", admin.email, park.name))
         generators = [self._generator(park, spec) for _ in range(spec["generators"])]
         recyclers = [self._recycler(park, spec, i) for i in range(spec["recyclers"])]
         transporters = [
-            self._enterprise(park, spec, ["transporter"], self.data["transporter_words"], "运输",
-                             _offset(self.rng, spec["lat"], spec["lon"], spec["spread_km"] * 2))
-            for _ in range(spec["transporters"])]
+            self._enterprise(
+                park,
+                spec,
+                ["transporter"],
+                self.data["transporter_words"],
+                "运输",
+                _offset(self.rng, spec["lat"], spec["lon"], spec["spread_km"] * 2),
+            )
+            for _ in range(spec["transporters"])
+        ]
         db.session.flush()
         self._named_users(spec, generators, recyclers, transporters)
         for enterprise in generators:
@@ -127,8 +185,9 @@ class DemoBuilder:
     def _generator(self, park: Park, spec: dict) -> Enterprise:
         industry = self.rng.choice(spec["industries"])
         site = _offset(self.rng, spec["lat"], spec["lon"], spec["spread_km"])
-        return self._enterprise(park, spec, ["generator"], self.data["industry_words"][industry],
-                                industry, site)
+        return self._enterprise(
+            park, spec, ["generator"], self.data["industry_words"][industry], industry, site
+        )
 
     def _recycler(self, park: Park, spec: dict, i: int) -> Enterprise:
         profile = self.data["recycler_profiles"][i % len(self.data["recycler_profiles"])]
@@ -136,32 +195,47 @@ class DemoBuilder:
             site = _ring(self.rng, spec["lat"], spec["lon"], *spec["far_km"])
         else:
             site = _offset(self.rng, spec["lat"], spec["lon"], spec["spread_km"])
-        enterprise = self._enterprise(park, spec, ["recycler"], self.data["recycler_words"],
-                                      "再生资源", site)
+        enterprise = self._enterprise(
+            park, spec, ["recycler"], self.data["recycler_words"], "再生资源", site
+        )
         self._licence_and_demand(enterprise, profile, expired=(i % 13 == 12))
         return enterprise
 
     def _licence_and_demand(self, enterprise: Enterprise, profile: dict, expired: bool) -> None:
         capacity_t = self.rng.randint(*profile["capacity_t"])
         until = self.today - timedelta(days=30) if expired else self.today + timedelta(days=900)
-        licence = accounts.add_licence(enterprise, accounts.LicenceInput(
-            number=f"{'HW' if profile.get('hazardous') else 'GY'}-{enterprise.uscc[2:8]}-"
-                   f"{enterprise.id:05d}",
-            codes=profile["codes"], capacity_kg_per_year=capacity_t * 1000,
-            valid_from=self.today - timedelta(days=400), valid_until=until))
+        licence = accounts.add_licence(
+            enterprise,
+            accounts.LicenceInput(
+                number=f"{'HW' if profile.get('hazardous') else 'GY'}-{enterprise.uscc[2:8]}-"
+                f"{enterprise.id:05d}",
+                codes=profile["codes"],
+                capacity_kg_per_year=capacity_t * 1000,
+                valid_from=self.today - timedelta(days=400),
+                valid_until=until,
+            ),
+        )
         user = enterprise.users[0]
-        codes = profile["codes"] if not expired else [
-            c for c in profile["codes"] if c.startswith("ISW")] or ["ISW-17-08-01"]
-        demand = listings.create_demand(user, listings.DemandInput(
-            waste_codes=codes, title=f"长期收购：{profile['title']}",
-            licence_id=licence.id,
-            remaining_capacity_t=Decimal(capacity_t * self.rng.randint(30, 90) // 100),
-            service_radius_km=self.rng.randint(*profile["radius_km"]),
-            price_offered_yuan=Decimal(profile["price"] * self.rng.randint(85, 115) // 100),
-            available_from=self.today - timedelta(days=10),
-            available_until=self.today + timedelta(days=self.rng.randint(60, 365)),
-            quality_requirements="分类存放，不得混入生活垃圾；危险废物须规范包装并贴标签。",
-            description=f"{enterprise.name}常年收购{profile['title']}相关废物，可上门收运。"))
+        codes = (
+            profile["codes"]
+            if not expired
+            else [c for c in profile["codes"] if c.startswith("ISW")] or ["ISW-17-08-01"]
+        )
+        demand = listings.create_demand(
+            user,
+            listings.DemandInput(
+                waste_codes=codes,
+                title=f"长期收购：{profile['title']}",
+                licence_id=licence.id,
+                remaining_capacity_t=Decimal(capacity_t * self.rng.randint(30, 90) // 100),
+                service_radius_km=self.rng.randint(*profile["radius_km"]),
+                price_offered_yuan=Decimal(profile["price"] * self.rng.randint(85, 115) // 100),
+                available_from=self.today - timedelta(days=10),
+                available_until=self.today + timedelta(days=self.rng.randint(60, 365)),
+                quality_requirements="分类存放，不得混入生活垃圾；危险废物须规范包装并贴标签。",
+                description=f"{enterprise.name}常年收购{profile['title']}相关废物，可上门收运。",
+            ),
+        )
         listings.publish(user, demand, today=self.today)
 
     def _supply(self, enterprise: Enterprise) -> None:
@@ -171,15 +245,22 @@ class DemoBuilder:
         recurring = self.rng.random() < 0.4
         start = self.today - timedelta(days=self.rng.randint(0, 20))
         quantity = Decimal(self.rng.randint(lo * 10, hi * 10)) / 10
-        listing = listings.create_supply(user, listings.SupplyInput(
-            waste_code=code, title=f"{local_name} {quantity}吨" + ("（每月）" if recurring else ""),
-            local_name=local_name, quantity=quantity,
-            available_from=start, available_until=start + timedelta(days=self.rng.randint(20, 90)),
-            recurrence="monthly" if recurring else "once",
-            packaging=self.rng.choice(["吨袋", "200L铁桶", "托盘打包", "散装", "IBC吨桶"]),
-            asking_price_yuan=Decimal(price * self.rng.randint(80, 120) // 100),
-            bidding_mode=self.rng.choice(["open", "open", "sealed"]),
-            description=f"{enterprise.name}产生的{local_name}，{enterprise.industry}生产线。"))
+        listing = listings.create_supply(
+            user,
+            listings.SupplyInput(
+                waste_code=code,
+                title=f"{local_name} {quantity}吨" + ("（每月）" if recurring else ""),
+                local_name=local_name,
+                quantity=quantity,
+                available_from=start,
+                available_until=start + timedelta(days=self.rng.randint(20, 90)),
+                recurrence="monthly" if recurring else "once",
+                packaging=self.rng.choice(["吨袋", "200L铁桶", "托盘打包", "散装", "IBC吨桶"]),
+                asking_price_yuan=Decimal(price * self.rng.randint(80, 120) // 100),
+                bidding_mode=self.rng.choice(["open", "open", "sealed"]),
+                description=f"{enterprise.name}产生的{local_name}，{enterprise.industry}生产线。",
+            ),
+        )
         fate = self.rng.random()
         if fate < 0.08:
             return  # stays a draft
@@ -189,12 +270,21 @@ class DemoBuilder:
 
     def _named_users(self, spec, generators, recyclers, transporters) -> None:
         hazardous = next(r for r in recyclers if r.licences[0].number.startswith("HW"))
-        for role, enterprise in (("generator", generators[0]), ("other enterprise", generators[1]),
-                                 ("recycler", hazardous), ("transporter", transporters[0])):
+        for role, enterprise in (
+            ("generator", generators[0]),
+            ("other enterprise", generators[1]),
+            ("recycler", hazardous),
+            ("transporter", transporters[0]),
+        ):
             local = {"other enterprise": "other"}.get(role, role)
-            user = accounts.create_user(accounts.UserInput(
-                email=f"{local}@{spec['slug']}.demo", name=f"{enterprise.contact_name}",
-                password=DEMO_PASSWORD), enterprise=enterprise)
+            user = accounts.create_user(
+                accounts.UserInput(
+                    email=f"{local}@{spec['slug']}.demo",
+                    name=f"{enterprise.contact_name}",
+                    password=DEMO_PASSWORD,
+                ),
+                enterprise=enterprise,
+            )
             self.accounts.append(DemoAccount(role, user.email, enterprise.name))
 
 
@@ -207,5 +297,3 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
 
 def has_demo() -> bool:
     return db.session.execute(db.select(Park.id).filter_by(is_demo=True)).first() is not None
-
-

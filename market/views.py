@@ -19,10 +19,16 @@ def index():
     counts = {
         "parks": db.session.scalar(db.select(func.count(Park.id))),
         "enterprises": db.session.scalar(db.select(func.count(Enterprise.id))),
-        "supply": db.session.scalar(db.select(func.count(SupplyListing.id))
-                                    .where(SupplyListing.status == ListingStatus.OPEN)),
-        "demand": db.session.scalar(db.select(func.count(DemandListing.id))
-                                    .where(DemandListing.status == ListingStatus.OPEN)),
+        "supply": db.session.scalar(
+            db.select(func.count(SupplyListing.id)).where(
+                SupplyListing.status == ListingStatus.OPEN
+            )
+        ),
+        "demand": db.session.scalar(
+            db.select(func.count(DemandListing.id)).where(
+                DemandListing.status == ListingStatus.OPEN
+            )
+        ),
     }
     return render_template("main/index.html", counts=counts, user=current_user)
 

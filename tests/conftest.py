@@ -18,12 +18,21 @@ os.environ.setdefault("TEST_DATABASE_URL", f"sqlite:///{Path(_tmp.name) / 'test.
 from market.app import create_app  # noqa: E402
 from market.config import TestConfig  # noqa: E402
 from market.extensions import db  # noqa: E402
-
 from tests import factories  # noqa: E402
 
 KEPT = ("parks", "code_editions", "waste_codes", "waste_aliases")
-WIPED = ("listing_events", "demand_listing_codes", "supply_listings", "demand_listings",
-         "licence_codes", "licences", "api_tokens", "users", "enterprises")
+WIPED = (
+    "park_match_settings",
+    "listing_events",
+    "demand_listing_codes",
+    "supply_listings",
+    "demand_listings",
+    "licence_codes",
+    "licences",
+    "api_tokens",
+    "users",
+    "enterprises",
+)
 
 
 def _reset_schema() -> None:
@@ -51,6 +60,9 @@ def app():
 
 
 def _wipe(baseline) -> None:
+    from market.matching import service
+
+    service.reset()  # ids restart after a wipe; no index may outlive its rows
     db.session.rollback()
     with db.engine.begin() as conn:
         for table in WIPED:
@@ -83,8 +95,10 @@ def world(ctx):
     return factories.World.make()
 
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'
-                  r'|name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"'
+    r'|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client, path: str = "/login") -> str:
@@ -96,7 +110,8 @@ def csrf_token(client, path: str = "/login") -> str:
 
 def login(client, user, password: str = factories.PASSWORD):
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": user.email, "password": password,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return client

@@ -18,8 +18,10 @@ _seq = itertools.count(1)
 
 def base_catalogue() -> None:
     load_national_catalogue()
-    for slug, name, lat, lon, region in (("north", "北园（测试）", 39.79, 116.51, "110115"),
-                                         ("east", "东园（测试）", 36.68, 117.13, "370171")):
+    for slug, name, lat, lon, region in (
+        ("north", "北园（测试）", 39.79, 116.51, "110115"),
+        ("east", "东园（测试）", 36.68, 117.13, "370171"),
+    ):
         park = accounts.create_park(slug=slug, name=name, region_code=region, lat=lat, lon=lon)
         load_park_catalogue(park)
 
@@ -33,46 +35,72 @@ def valid_uscc() -> str:
     return uscc.make("91", "110115", f"MA{n:07d}")
 
 
-def enterprise(roles=("generator",), park_slug: str = "north", lat=None, lon=None,
-               **overrides) -> Enterprise:
+def enterprise(
+    roles=("generator",), park_slug: str = "north", lat=None, lon=None, **overrides
+) -> Enterprise:
     p = park(park_slug)
-    data = dict(park_id=p.id, name=f"测试企业{next(_seq)}有限公司", uscc=valid_uscc(),
-                roles=list(roles), address="测试路1号", lat=lat if lat is not None else p.lat,
-                lon=lon if lon is not None else p.lon, contact_name="王工",
-                contact_phone="13800000000")
+    data = dict(
+        park_id=p.id,
+        name=f"测试企业{next(_seq)}有限公司",
+        uscc=valid_uscc(),
+        roles=list(roles),
+        address="测试路1号",
+        lat=lat if lat is not None else p.lat,
+        lon=lon if lon is not None else p.lon,
+        contact_name="王工",
+        contact_phone="13800000000",
+    )
     data.update(overrides)
     return accounts.register_enterprise(accounts.EnterpriseInput(**data))
 
 
-def user(enterprise_row: Enterprise | None = None, admin_of: Park | None = None,
-         email: str | None = None) -> User:
+def user(
+    enterprise_row: Enterprise | None = None, admin_of: Park | None = None, email: str | None = None
+) -> User:
     return accounts.create_user(
-        accounts.UserInput(email=email or f"u{next(_seq)}@test.example", name="测试用户",
-                           password=PASSWORD),
-        enterprise=enterprise_row, admin_park=admin_of)
+        accounts.UserInput(
+            email=email or f"u{next(_seq)}@test.example", name="测试用户", password=PASSWORD
+        ),
+        enterprise=enterprise_row,
+        admin_park=admin_of,
+    )
 
 
 def licence(enterprise_row: Enterprise, codes=("900-214-08", "ISW-17-01-01"), **overrides):
-    data = dict(number=f"LIC-{next(_seq):06d}", codes=list(codes),
-                capacity_kg_per_year=5_000_000, valid_from=date.today() - timedelta(days=30),
-                valid_until=date.today() + timedelta(days=365))
+    data = dict(
+        number=f"LIC-{next(_seq):06d}",
+        codes=list(codes),
+        capacity_kg_per_year=5_000_000,
+        valid_from=date.today() - timedelta(days=30),
+        valid_until=date.today() + timedelta(days=365),
+    )
     data.update(overrides)
     return accounts.add_licence(enterprise_row, accounts.LicenceInput(**data))
 
 
 def supply_input(**overrides) -> listings.SupplyInput:
-    data = dict(waste_code="900-214-08", title="废机油 5 吨", local_name="废机油",
-                quantity=Decimal("5"), available_from=date.today(),
-                available_until=date.today() + timedelta(days=30),
-                asking_price_yuan=Decimal("1500"))
+    data = dict(
+        waste_code="900-214-08",
+        title="废机油 5 吨",
+        local_name="废机油",
+        quantity=Decimal("5"),
+        available_from=date.today(),
+        available_until=date.today() + timedelta(days=30),
+        asking_price_yuan=Decimal("1500"),
+    )
     data.update(overrides)
     return listings.SupplyInput(**data)
 
 
 def demand_input(**overrides) -> listings.DemandInput:
-    data = dict(waste_codes=["ISW-17-01-01"], title="收购废钢", remaining_capacity_t=Decimal("100"),
-                service_radius_km=50, available_from=date.today(),
-                available_until=date.today() + timedelta(days=60))
+    data = dict(
+        waste_codes=["ISW-17-01-01"],
+        title="收购废钢",
+        remaining_capacity_t=Decimal("100"),
+        service_radius_km=50,
+        available_from=date.today(),
+        available_until=date.today() + timedelta(days=60),
+    )
     data.update(overrides)
     return listings.DemandInput(**data)
 
@@ -108,8 +136,11 @@ class World:
         rec = enterprise(("recycler",))
         licence(rec)
         world = cls(
-            generator=user(gen), recycler=user(rec), transporter=user(enterprise(("transporter",))),
-            other=user(enterprise(("generator",))), admin=user(admin_of=park("north")),
+            generator=user(gen),
+            recycler=user(rec),
+            transporter=user(enterprise(("transporter",))),
+            other=user(enterprise(("generator",))),
+            admin=user(admin_of=park("north")),
             admin_elsewhere=user(admin_of=park("east")),
         )
         db.session.commit()

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,10 +46,9 @@ class Park(db.Model):
 class Enterprise(db.Model):
     __tablename__ = "enterprises"
     __table_args__ = (
-        CheckConstraint(
-            "is_generator OR is_recycler OR is_transporter", name="has_role"
-        ),
+        CheckConstraint("is_generator OR is_recycler OR is_transporter", name="has_role"),
         CheckConstraint("lat BETWEEN 3 AND 54 AND lon BETWEEN 73 AND 136", name="in_china"),
+        CheckConstraint("credit_grade IN ('A', 'B', 'C', 'D')", name="grade_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +65,10 @@ class Enterprise(db.Model):
     contact_name: Mapped[str] = mapped_column(String(60))
     contact_phone: Mapped[str] = mapped_column(String(30))
     contact_email: Mapped[str] = mapped_column(String(120), default="")
+    # The published credit grade (一表分级评价) and until when it is valid; the
+    # grading workflow writes these, the matcher reads them.
+    credit_grade: Mapped[str | None] = mapped_column(String(1))
+    credit_grade_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     park: Mapped[Park] = relationship(back_populates="enterprises")
@@ -82,6 +84,12 @@ class Enterprise(db.Model):
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
+
+    def grade_on(self, day: date) -> str | None:
+        """The published grade if still valid on `day`; expired grades count as ungraded."""
+        if self.credit_grade and self.credit_grade_until and day <= self.credit_grade_until:
+            return self.credit_grade
+        return None
 
 
 licence_codes = Table(
@@ -171,3 +179,36 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+class ParkMatchSettings(db.Model):
+    """A park's matching settings (domain.md §4 defaults), set by its administrator."""
+
+    __tablename__ = "park_match_settings"
+    __table_args__ = (
+        CheckConstraint(
+            "w_code >= 0 AND w_distance >= 0 AND w_capacity >= 0 AND w_credit >= 0",
+            name="weights_non_negative",
+        ),
+        CheckConstraint("w_code + w_distance + w_capacity + w_credit > 0", name="weights_some"),
+        CheckConstraint(
+            "grade_a BETWEEN 0 AND 1 AND grade_b BETWEEN 0 AND 1 AND grade_c BETWEEN"
+            " 0 AND 1 AND grade_none BETWEEN 0 AND 1",
+            name="grades_unit",
+        ),
+        CheckConstraint("default_radius_km BETWEEN 1 AND 3000", name="radius_range"),
+        CheckConstraint("road_factor BETWEEN 1 AND 3", name="road_factor_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"), unique=True)
+    w_code: Mapped[float] = mapped_column(Float, default=0.35)
+    w_distance: Mapped[float] = mapped_column(Float, default=0.25)
+    w_capacity: Mapped[float] = mapped_column(Float, default=0.20)
+    w_credit: Mapped[float] = mapped_column(Float, default=0.20)
+    grade_a: Mapped[float] = mapped_column(Float, default=1.0)
+    grade_b: Mapped[float] = mapped_column(Float, default=0.8)
+    grade_c: Mapped[float] = mapped_column(Float, default=0.5)
+    grade_none: Mapped[float] = mapped_column(Float, default=0.6)
+    default_radius_km: Mapped[int] = mapped_column(Integer, default=50)
+    road_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

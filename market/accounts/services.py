@@ -50,8 +50,10 @@ def uscc_message(error: uscc.UsccError) -> str:
     if error.reason == "length":
         return _("A unified social credit code has 18 characters.")
     if error.reason == "characters":
-        return _("The code contains characters a unified social credit code cannot have "
-                 "(letters I, O, Z, S, V; positions 3–8 must be digits).")
+        return _(
+            "The code contains characters a unified social credit code cannot have "
+            "(letters I, O, Z, S, V; positions 3–8 must be digits)."
+        )
     return _("The check character is wrong: this is not a valid unified social credit code.")
 
 
@@ -65,19 +67,28 @@ def checked_uscc(raw: str) -> str:
 def register_enterprise(data: EnterpriseInput, first_user: UserInput | None = None) -> Enterprise:
     code = checked_uscc(data.uscc)
     if db.session.execute(db.select(Enterprise.id).filter_by(uscc=code)).first():
-        raise Conflict(_("An enterprise with this unified social credit code is already "
-                         "registered."), field="uscc")
+        raise Conflict(
+            _("An enterprise with this unified social credit code is already registered."),
+            field="uscc",
+        )
     if db.session.get(Park, data.park_id) is None:
         raise DomainError(_("Choose a park."), field="park_id")
     if not set(data.roles) & {r.value for r in Role}:
         raise DomainError(_("Choose at least one role."), field="roles")
     check_in_china(data.lat, data.lon)
     enterprise = Enterprise(
-        park_id=data.park_id, name=data.name.strip(), uscc=code,
-        is_generator=Role.GENERATOR in data.roles, is_recycler=Role.RECYCLER in data.roles,
-        is_transporter=Role.TRANSPORTER in data.roles, address=data.address.strip(),
-        lat=data.lat, lon=data.lon, contact_name=data.contact_name.strip(),
-        contact_phone=data.contact_phone.strip(), contact_email=data.contact_email.strip(),
+        park_id=data.park_id,
+        name=data.name.strip(),
+        uscc=code,
+        is_generator=Role.GENERATOR in data.roles,
+        is_recycler=Role.RECYCLER in data.roles,
+        is_transporter=Role.TRANSPORTER in data.roles,
+        address=data.address.strip(),
+        lat=data.lat,
+        lon=data.lon,
+        contact_name=data.contact_name.strip(),
+        contact_phone=data.contact_phone.strip(),
+        contact_email=data.contact_email.strip(),
         industry=data.industry.strip(),
     )
     db.session.add(enterprise)
@@ -87,15 +98,21 @@ def register_enterprise(data: EnterpriseInput, first_user: UserInput | None = No
     return enterprise
 
 
-def create_user(data: UserInput, *, enterprise: Enterprise | None = None,
-                admin_park: Park | None = None) -> User:
+def create_user(
+    data: UserInput, *, enterprise: Enterprise | None = None, admin_park: Park | None = None
+) -> User:
     email = data.email.strip().lower()
     if db.session.execute(db.select(User.id).filter_by(email=email)).first():
         raise Conflict(_("This email address is already registered."), field="email")
     if len(data.password) < 8:
         raise DomainError(_("Passwords need at least 8 characters."), field="password")
-    user = User(email=email, name=data.name.strip(), password_hash=hash_password(data.password),
-                enterprise=enterprise, admin_park=admin_park)
+    user = User(
+        email=email,
+        name=data.name.strip(),
+        password_hash=hash_password(data.password),
+        enterprise=enterprise,
+        admin_park=admin_park,
+    )
     db.session.add(user)
     db.session.flush()
     return user
@@ -112,9 +129,14 @@ def add_licence(enterprise: Enterprise, data: LicenceInput) -> Licence:
     codes = [resolve_code(raw, enterprise.park_id) for raw in dict.fromkeys(data.codes)]
     if not codes:
         raise DomainError(_("A licence covers at least one waste code."), field="codes")
-    licence = Licence(enterprise=enterprise, number=number, codes=codes,
-                      capacity_kg_per_year=data.capacity_kg_per_year,
-                      valid_from=data.valid_from, valid_until=data.valid_until)
+    licence = Licence(
+        enterprise=enterprise,
+        number=number,
+        codes=codes,
+        capacity_kg_per_year=data.capacity_kg_per_year,
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+    )
     db.session.add(licence)
     db.session.flush()
     return licence
@@ -129,10 +151,12 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def create_park(*, slug: str, name: str, region_code: str, lat: float, lon: float,
-                is_demo: bool = False) -> Park:
-    if db.session.execute(db.select(Park.id).where((Park.slug == slug) | (Park.name == name))
-                          ).first():
+def create_park(
+    *, slug: str, name: str, region_code: str, lat: float, lon: float, is_demo: bool = False
+) -> Park:
+    if db.session.execute(
+        db.select(Park.id).where((Park.slug == slug) | (Park.name == name))
+    ).first():
         raise Conflict(_("A park with this name already exists."), field="name")
     check_in_china(lat, lon)
     park = Park(slug=slug, name=name, region_code=region_code, lat=lat, lon=lon, is_demo=is_demo)

@@ -58,19 +58,28 @@ def logout():
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
-    form.park_id.choices = choices(*((p.id, p.name) for p in db.session.execute(
-        db.select(Park).order_by(Park.id)).scalars()))
+    form.park_id.choices = choices(
+        *((p.id, p.name) for p in db.session.execute(db.select(Park).order_by(Park.id)).scalars())
+    )
     if form.validate_on_submit():
         try:
             enterprise = services.register_enterprise(
                 services.EnterpriseInput(
-                    park_id=form.park_id.data, name=form.name.data, uscc=form.uscc.data,
-                    roles=form.roles.data, address=form.address.data, lat=form.lat.data,
-                    lon=form.lon.data, contact_name=form.contact_name.data,
-                    contact_phone=form.contact_phone.data, contact_email=form.email.data,
-                    industry=form.industry.data or ""),
-                services.UserInput(email=form.email.data, name=form.user_name.data,
-                                   password=form.password.data),
+                    park_id=form.park_id.data,
+                    name=form.name.data,
+                    uscc=form.uscc.data,
+                    roles=form.roles.data,
+                    address=form.address.data,
+                    lat=form.lat.data,
+                    lon=form.lon.data,
+                    contact_name=form.contact_name.data,
+                    contact_phone=form.contact_phone.data,
+                    contact_email=form.email.data,
+                    industry=form.industry.data or "",
+                ),
+                services.UserInput(
+                    email=form.email.data, name=form.user_name.data, password=form.password.data
+                ),
             )
         except DomainError as exc:
             form_error(form, exc)
@@ -86,11 +95,16 @@ def register():
 @bp.get("/account")
 @login_required
 def profile():
-    tokens = db.session.execute(
-        db.select(ApiToken).filter_by(user_id=current_user.id).order_by(ApiToken.id.desc())
-    ).scalars().all()
-    return render_template("accounts/profile.html", tokens=tokens, token_form=TokenForm(),
-                           licence_form=LicenceForm())
+    tokens = (
+        db.session.execute(
+            db.select(ApiToken).filter_by(user_id=current_user.id).order_by(ApiToken.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "accounts/profile.html", tokens=tokens, token_form=TokenForm(), licence_form=LicenceForm()
+    )
 
 
 @bp.post("/account/licences")
@@ -99,20 +113,28 @@ def add_licence():
     form = LicenceForm()
     if form.validate_on_submit():
         try:
-            services.add_licence(current_user.enterprise, services.LicenceInput(
-                number=form.number.data, codes=split_codes(form.codes.data),
-                capacity_kg_per_year=int(form.capacity_t.data * 1000),
-                valid_from=form.valid_from.data, valid_until=form.valid_until.data))
+            services.add_licence(
+                current_user.enterprise,
+                services.LicenceInput(
+                    number=form.number.data,
+                    codes=split_codes(form.codes.data),
+                    capacity_kg_per_year=int(form.capacity_t.data * 1000),
+                    valid_from=form.valid_from.data,
+                    valid_until=form.valid_until.data,
+                ),
+            )
         except DomainError as exc:
             form_error(form, exc)
         else:
             db.session.commit()
             flash(_("Licence added."), "success")
             return redirect(url_for("accounts.profile"))
-    tokens = db.session.execute(
-        db.select(ApiToken).filter_by(user_id=current_user.id)).scalars().all()
-    return render_template("accounts/profile.html", tokens=tokens, token_form=TokenForm(),
-                           licence_form=form), 400
+    tokens = (
+        db.session.execute(db.select(ApiToken).filter_by(user_id=current_user.id)).scalars().all()
+    )
+    return render_template(
+        "accounts/profile.html", tokens=tokens, token_form=TokenForm(), licence_form=form
+    ), 400
 
 
 @bp.post("/account/tokens")
@@ -124,11 +146,20 @@ def create_token():
         return redirect(url_for("accounts.profile"))
     _row, plain = issue_token(current_user, form.name.data)
     db.session.commit()
-    tokens = db.session.execute(
-        db.select(ApiToken).filter_by(user_id=current_user.id).order_by(ApiToken.id.desc())
-    ).scalars().all()
-    return render_template("accounts/profile.html", tokens=tokens, token_form=TokenForm(),
-                           licence_form=LicenceForm(), new_token=plain)
+    tokens = (
+        db.session.execute(
+            db.select(ApiToken).filter_by(user_id=current_user.id).order_by(ApiToken.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "accounts/profile.html",
+        tokens=tokens,
+        token_form=TokenForm(),
+        licence_form=LicenceForm(),
+        new_token=plain,
+    )
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

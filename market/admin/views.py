@@ -1,6 +1,9 @@
 """A park administrator's view of the park's enterprises and listings."""
 
-from flask import Blueprint, render_template, request
+from types import SimpleNamespace
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from rapidfuzz import fuzz, process
 from sqlalchemy import func
@@ -8,18 +11,28 @@ from sqlalchemy.orm import selectinload
 
 from market.accounts.auth import park_admin_required
 from market.accounts.models import Enterprise
+from market.admin.forms import MatchSettingsForm
 from market.extensions import db
+from market.formfields import choices
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.services import status_label
+from market.matching import service
+from market.matching.views import explained
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _park_enterprises() -> list[Enterprise]:
-    return db.session.execute(
-        db.select(Enterprise).filter_by(park_id=current_user.admin_park_id)
-        .options(selectinload(Enterprise.licences)).order_by(Enterprise.name)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            db.select(Enterprise)
+            .filter_by(park_id=current_user.admin_park_id)
+            .options(selectinload(Enterprise.licences))
+            .order_by(Enterprise.name)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def name_search(enterprises: list[Enterprise], query: str, limit: int = 50) -> list[Enterprise]:
@@ -38,14 +51,22 @@ def dashboard():
         rows = db.session.execute(
             db.select(model.status, func.count(model.id))
             .join(Enterprise, model.enterprise_id == Enterprise.id)
-            .where(Enterprise.park_id == park_id).group_by(model.status)
+            .where(Enterprise.park_id == park_id)
+            .group_by(model.status)
         ).all()
         counts[label] = {status: n for status, n in rows}
     enterprises = _park_enterprises()
-    roles = {role: sum(1 for e in enterprises if getattr(e, f"is_{role}"))
-             for role in ("generator", "recycler", "transporter")}
-    return render_template("admin/dashboard.html", counts=counts, roles=roles,
-                           total=len(enterprises), status_label=status_label)
+    roles = {
+        role: sum(1 for e in enterprises if getattr(e, f"is_{role}"))
+        for role in ("generator", "recycler", "transporter")
+    }
+    return render_template(
+        "admin/dashboard.html",
+        counts=counts,
+        roles=roles,
+        total=len(enterprises),
+        status_label=status_label,
+    )
 
 
 @bp.get("/enterprises")
@@ -64,10 +85,88 @@ def listings():
     kind = "demand" if request.args.get("kind") == "demand" else "supply"
     model = SupplyListing if kind == "supply" else DemandListing
     page = db.paginate(
-        db.select(model).join(Enterprise, model.enterprise_id == Enterprise.id)
+        db.select(model)
+        .join(Enterprise, model.enterprise_id == Enterprise.id)
         .where(Enterprise.park_id == current_user.admin_park_id)
         .order_by(model.created_at.desc(), model.id.desc())
         .options(selectinload(model.enterprise)),
-        per_page=50, error_out=False)
-    return render_template("admin/listings.html", page=page, kind=kind,
-                           status_label=status_label)
+        per_page=50,
+        error_out=False,
+    )
+    return render_template("admin/listings.html", page=page, kind=kind, status_label=status_label)
+
+
+SETTING_FIELDS = (
+    "w_code",
+    "w_distance",
+    "w_capacity",
+    "w_credit",
+    "grade_a",
+    "grade_b",
+    "grade_c",
+    "grade_none",
+    "default_radius_km",
+    "road_factor",
+)
+
+
+def _preview_choices(park_id: int):
+    rows = (
+        db.session.execute(
+            db.select(SupplyListing)
+            .join(Enterprise, SupplyListing.enterprise_id == Enterprise.id)
+            .where(Enterprise.park_id == park_id, SupplyListing.status == "open")
+            .order_by(SupplyListing.id.desc())
+            .limit(200)
+        )
+        .scalars()
+        .all()
+    )
+    return rows
+
+
+@bp.route("/matching", methods=["GET", "POST"])
+@park_admin_required
+def matching_settings():
+    park_id = current_user.admin_park_id
+    saved = service.settings_row(park_id)
+    form = MatchSettingsForm(obj=saved)
+    lots = _preview_choices(park_id)
+    form.preview_id.choices = choices(*((lot.id, f"#{lot.id} {lot.title}") for lot in lots))
+    if request.method == "GET":
+        form.preview_id.data = lots[0].id if lots else 0
+    proposed = None
+    if form.validate_on_submit():
+        if request.form.get("save"):
+            _save_settings(saved, form)
+            db.session.commit()
+            flash(_("Matching settings saved."), "success")
+            return redirect(url_for("admin.matching_settings"))
+        proposed = SimpleNamespace(**{f: getattr(form, f).data for f in SETTING_FIELDS})
+    preview = _preview(lots, form.preview_id.data, saved, proposed)
+    status = 400 if form.errors else 200
+    return render_template("admin/matching.html", form=form, preview=preview), status
+
+
+def _save_settings(row, form) -> None:
+    for name in SETTING_FIELDS:
+        setattr(row, name, getattr(form, name).data)
+    row.updated_by_id = current_user.id
+    db.session.add(row)
+
+
+def _preview(lots, lot_id, saved, proposed):
+    lot = next((x for x in lots if x.id == lot_id), None)
+    if lot is None:
+        return None
+    current = explained(
+        "supply", lot, service.rank_demand_for(lot, k=10, settings=service.to_settings(saved))
+    )
+    changed = None
+    if proposed is not None:
+        changed = explained(
+            "supply",
+            lot,
+            service.rank_demand_for(lot, k=10, settings=service.to_settings(proposed)),
+        )
+    return {"lot": lot, "current": current, "proposed": changed}

@@ -7,25 +7,45 @@ from market.listings.models import SupplyListing
 
 def enterprise_json(e) -> dict:
     return {
-        "id": e.id, "name": e.name, "uscc": e.uscc, "park_id": e.park_id,
-        "roles": [str(r) for r in e.roles], "address": e.address, "lat": e.lat, "lon": e.lon,
+        "id": e.id,
+        "name": e.name,
+        "uscc": e.uscc,
+        "park_id": e.park_id,
+        "roles": [str(r) for r in e.roles],
+        "address": e.address,
+        "lat": e.lat,
+        "lon": e.lon,
         "industry": e.industry,
-        "licences": [{
-            "id": lic.id, "number": lic.number, "codes": [c.code for c in lic.codes],
-            "capacity_t_per_year": str(tonnes(lic.capacity_kg_per_year)),
-            "valid_from": lic.valid_from.isoformat(), "valid_until": lic.valid_until.isoformat(),
-        } for lic in e.licences],
+        "licences": [
+            {
+                "id": lic.id,
+                "number": lic.number,
+                "codes": [c.code for c in lic.codes],
+                "capacity_t_per_year": str(tonnes(lic.capacity_kg_per_year)),
+                "valid_from": lic.valid_from.isoformat(),
+                "valid_until": lic.valid_until.isoformat(),
+            }
+            for lic in e.licences
+        ],
     }
 
 
 def _common(listing, user) -> dict:
     distance = queries.distance_from(user, listing)
     return {
-        "id": listing.id, "kind": listing.kind, "status": listing.status,
-        "title": listing.title, "description": listing.description,
-        "enterprise": {"id": listing.enterprise.id, "name": listing.enterprise.name,
-                       "park_id": listing.enterprise.park_id},
-        "address": listing.address, "lat": listing.lat, "lon": listing.lon,
+        "id": listing.id,
+        "kind": listing.kind,
+        "status": listing.status,
+        "title": listing.title,
+        "description": listing.description,
+        "enterprise": {
+            "id": listing.enterprise.id,
+            "name": listing.enterprise.name,
+            "park_id": listing.enterprise.park_id,
+        },
+        "address": listing.address,
+        "lat": listing.lat,
+        "lon": listing.lon,
         "distance_km": None if distance is None else round(distance, 1),
         "available_from": listing.available_from.isoformat(),
         "available_until": listing.available_until.isoformat(),
@@ -45,11 +65,17 @@ def listing_json(listing, user, as_input: bool = False) -> dict:
 
 def _supply(s) -> dict:
     return {
-        "waste_code": s.waste_code.code, "code_edition": s.edition.name,
-        "hazardous": s.waste_code.is_hazardous, "local_name": s.local_name,
-        "quantity": str(s.quantity), "unit": s.unit, "kg_per_unit": s.kg_per_unit,
-        "quantity_t": str(tonnes(s.quantity_kg)), "recurrence": s.recurrence,
-        "packaging": s.packaging, "asking_price_yuan": str(fen_to_yuan(s.asking_price_fen)),
+        "waste_code": s.waste_code.code,
+        "code_edition": s.edition.name,
+        "hazardous": s.waste_code.is_hazardous,
+        "local_name": s.local_name,
+        "quantity": str(s.quantity),
+        "unit": s.unit,
+        "kg_per_unit": s.kg_per_unit,
+        "quantity_t": str(tonnes(s.quantity_kg)),
+        "recurrence": s.recurrence,
+        "packaging": s.packaging,
+        "asking_price_yuan": str(fen_to_yuan(s.asking_price_fen)),
         "bidding_mode": s.bidding_mode,
         "bid_deadline": s.bid_deadline.isoformat() if s.bid_deadline else None,
     }
@@ -57,7 +83,8 @@ def _supply(s) -> dict:
 
 def _demand(d) -> dict:
     return {
-        "waste_codes": [c.code for c in d.codes], "licence_id": d.licence_id,
+        "waste_codes": [c.code for c in d.codes],
+        "licence_id": d.licence_id,
         "remaining_capacity_t": str(tonnes(d.remaining_capacity_kg)),
         "service_radius_km": d.service_radius_km,
         "price_offered_yuan": str(fen_to_yuan(d.price_offered_fen)),
@@ -68,15 +95,31 @@ def _demand(d) -> dict:
 def _as_input(listing, data: dict) -> dict:
     """Current values in the shape the create call takes, for PATCH to merge into."""
     base = {
-        "title": listing.title, "description": listing.description, "address": listing.address,
-        "lat": listing.lat, "lon": listing.lon,
+        "title": listing.title,
+        "description": listing.description,
+        "address": listing.address,
+        "lat": listing.lat,
+        "lon": listing.lon,
         "available_from": listing.available_from.isoformat(),
         "available_until": listing.available_until.isoformat(),
     }
-    keep = ("waste_code", "local_name", "quantity", "unit", "kg_per_unit", "recurrence",
-            "packaging", "asking_price_yuan", "bidding_mode", "waste_codes", "licence_id",
-            "remaining_capacity_t", "service_radius_km", "price_offered_yuan",
-            "quality_requirements")
+    keep = (
+        "waste_code",
+        "local_name",
+        "quantity",
+        "unit",
+        "kg_per_unit",
+        "recurrence",
+        "packaging",
+        "asking_price_yuan",
+        "bidding_mode",
+        "waste_codes",
+        "licence_id",
+        "remaining_capacity_t",
+        "service_radius_km",
+        "price_offered_yuan",
+        "quality_requirements",
+    )
     base.update({k: v for k, v in data.items() if k in keep})
     if isinstance(listing, SupplyListing) and listing.bid_deadline:
         from market.listings.forms import BEIJING

@@ -90,11 +90,15 @@ def catalog_search():
 @token_required
 def me():
     user = g.api_user
-    return jsonify({
-        "id": user.id, "email": user.email, "name": user.name,
-        "enterprise": enterprise_json(user.enterprise) if user.enterprise else None,
-        "park_admin_of": user.admin_park_id,
-    })
+    return jsonify(
+        {
+            "id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "enterprise": enterprise_json(user.enterprise) if user.enterprise else None,
+            "park_admin_of": user.admin_park_id,
+        }
+    )
 
 
 @bp.get("/enterprises")
@@ -102,8 +106,13 @@ def me():
 def enterprises():
     user = g.api_user
     if user.is_park_admin:
-        rows = db.session.execute(db.select(Enterprise).filter_by(park_id=user.admin_park_id)
-                                  .order_by(Enterprise.id)).scalars().all()
+        rows = (
+            db.session.execute(
+                db.select(Enterprise).filter_by(park_id=user.admin_park_id).order_by(Enterprise.id)
+            )
+            .scalars()
+            .all()
+        )
     else:
         rows = [user.enterprise]
     return jsonify({"enterprises": [enterprise_json(e) for e in rows]})
@@ -116,14 +125,22 @@ def browse(kind: str):
     form.park_id.choices = park_choices("all")
     if not form.validate():
         return _form_errors(form)
-    f = queries.BrowseFilter(**{k: v for k, v in form.data.items() if k != "page"},
-                             page=form.page.data or 1, mine=request.args.get("mine") == "1")
-    page = queries.browse(g.api_user, f, per_page=min(100, request.args.get("per_page", 20,
-                                                                           type=int) or 20))
-    return jsonify({
-        "page": page.page, "pages": page.pages, "total": page.total,
-        "items": [listing_json(item, g.api_user) for item in page.items],
-    })
+    f = queries.BrowseFilter(
+        **{k: v for k, v in form.data.items() if k != "page"},
+        page=form.page.data or 1,
+        mine=request.args.get("mine") == "1",
+    )
+    page = queries.browse(
+        g.api_user, f, per_page=min(100, request.args.get("per_page", 20, type=int) or 20)
+    )
+    return jsonify(
+        {
+            "page": page.page,
+            "pages": page.pages,
+            "total": page.total,
+            "items": [listing_json(item, g.api_user) for item in page.items],
+        }
+    )
 
 
 @bp.get("/listings/<any(supply, demand):kind>/<int:listing_id>")
@@ -140,7 +157,8 @@ def _bind(kind: str, formdata: MultiDict):
         return SupplyForm(formdata=formdata, meta={"csrf": False})
     form = DemandForm(formdata=formdata, meta={"csrf": False})
     licences = db.session.execute(
-        db.select(Licence.id).filter_by(enterprise_id=g.api_user.enterprise_id)).scalars()
+        db.select(Licence.id).filter_by(enterprise_id=g.api_user.enterprise_id)
+    ).scalars()
     form.licence_id.choices = choices((0, "-"), *((i, str(i)) for i in licences))
     return form
 
@@ -195,3 +213,40 @@ def openapi():
     from market.api.openapi import spec
 
     return jsonify(spec())
+
+
+@bp.get("/listings/<any(supply, demand):kind>/<int:listing_id>/matches")
+@token_required
+def matches(kind: str, listing_id: int):
+    from market.matching.views import code_label, explained, load_listing, ranking_for
+
+    listing = load_listing(kind, listing_id, g.api_user)
+    k = min(max(request.args.get("k", 10, type=int) or 10, 1), 50)
+    view = explained(kind, listing, ranking_for(kind, listing, k))
+    return jsonify(
+        {
+            "listing": {"kind": kind, "id": listing.id},
+            "matches": [
+                {
+                    "rank": i,
+                    "score": round(m.score, 4),
+                    "parts": {
+                        "code": round(m.code, 4),
+                        "code_match": code_label(m.code),
+                        "distance": round(m.distance, 4),
+                        "distance_km": round(m.distance_km, 2),
+                        "capacity": round(m.capacity, 4),
+                        "credit": round(m.credit, 4),
+                        "grade": m.grade,
+                    },
+                    "listing": listing_json(row, g.api_user),
+                }
+                for i, (m, row) in enumerate(view["matches"], start=1)
+            ],
+            "excluded": [
+                {"filter": str(name), "count": n, "reason": text, "examples": ids}
+                for name, n, text, ids in view["excluded"]
+            ],
+            "candidates": view["candidates"],
+        }
+    )

@@ -17,7 +17,9 @@ LATIN = re.compile(r"^[a-z]+$")
 
 
 def normalise(text: str) -> str:
-    return re.sub(r"[\s·•,，。、;；:：()（）\[\]【】\"'“”]", "", unicodedata.normalize("NFKC", text or "")).lower()
+    return re.sub(
+        r"[\s·•,，。、;；:：()（）\[\]【】\"'“”]", "", unicodedata.normalize("NFKC", text or "")
+    ).lower()
 
 
 def pinyin(text: str) -> str:

@@ -56,8 +56,12 @@ def hw_rows(path: Path, aliases_path: Path | None = None) -> list[CodeRow]:
 
 def sw_rows(path: Path) -> list[CodeRow]:
     return [
-        CodeRow(code=r["class_code"], category_code=r["class_code"],
-                category_name=r["class_name"], name=r["class_name"])
+        CodeRow(
+            code=r["class_code"],
+            category_code=r["class_code"],
+            category_name=r["class_name"],
+            name=r["class_name"],
+        )
         for r in read_csv(path)
     ]
 
@@ -79,8 +83,15 @@ def isw_rows(path: Path) -> list[CodeRow]:
 
 
 def load_edition(
-    scheme: Scheme, name: str, title: str, rows: list[CodeRow], *, park=None,
-    is_demo: bool = False, source: str = "", effective_from: date | None = None,
+    scheme: Scheme,
+    name: str,
+    title: str,
+    rows: list[CodeRow],
+    *,
+    park=None,
+    is_demo: bool = False,
+    source: str = "",
+    effective_from: date | None = None,
 ) -> CodeEdition:
     """Add one edition of a scheme with its codes; an edition is loaded once."""
     park_id = park.id if park is not None else None
@@ -88,14 +99,24 @@ def load_edition(
         db.select(CodeEdition).filter_by(scheme=scheme, name=name, park_id=park_id)
     ).scalar_one_or_none()
     if existing is not None:
-        raise Conflict(_("Edition %(name)s of %(scheme)s is already loaded.", name=name,
-                         scheme=scheme))
-    edition = CodeEdition(scheme=scheme, name=name, title=title, park_id=park_id,
-                          is_demo=is_demo, source=source, effective_from=effective_from)
+        raise Conflict(
+            _("Edition %(name)s of %(scheme)s is already loaded.", name=name, scheme=scheme)
+        )
+    edition = CodeEdition(
+        scheme=scheme,
+        name=name,
+        title=title,
+        park_id=park_id,
+        is_demo=is_demo,
+        source=source,
+        effective_from=effective_from,
+    )
     db.session.add(edition)
     for row in rows:
         code = WasteCode(
-            edition=edition, scheme=scheme, is_hazardous=scheme == Scheme.HW,
+            edition=edition,
+            scheme=scheme,
+            is_hazardous=scheme == Scheme.HW,
             **{k: v for k, v in row.__dict__.items() if k != "aliases"},
         )
         code.aliases = [WasteAlias(alias=a) for a in dict.fromkeys(row.aliases)]
@@ -122,8 +143,7 @@ def usable_codes():
 
 def usable_codes_query(park_id: int | None):
     """Usable codes of the national schemes and of one park's own catalogue."""
-    return usable_codes().where(
-        (CodeEdition.park_id.is_(None)) | (CodeEdition.park_id == park_id))
+    return usable_codes().where((CodeEdition.park_id.is_(None)) | (CodeEdition.park_id == park_id))
 
 
 def resolve_code(raw: str, park_id: int | None) -> WasteCode:
@@ -131,9 +151,11 @@ def resolve_code(raw: str, park_id: int | None) -> WasteCode:
     text = (raw or "").strip().split(" ")[0].upper()
     if not text:
         raise DomainError(_("Choose a waste code."), field="waste_code")
-    found = db.session.execute(
-        usable_codes_query(park_id).where(db.func.upper(WasteCode.code) == text)
-    ).scalars().first()
+    found = (
+        db.session.execute(usable_codes_query(park_id).where(db.func.upper(WasteCode.code) == text))
+        .scalars()
+        .first()
+    )
     if found is not None:
         return found
     if db.session.execute(
@@ -159,7 +181,8 @@ def _fingerprint() -> tuple:
     """Cheap summary that changes whenever usable codes or aliases change."""
     codes = db.session.execute(
         db.select(db.func.count(WasteCode.id), db.func.max(WasteCode.id))
-        .join(CodeEdition).where(WasteCode.retired.is_(False), CodeEdition.retired_on.is_(None))
+        .join(CodeEdition)
+        .where(WasteCode.retired.is_(False), CodeEdition.retired_on.is_(None))
     ).one()
     aliases = db.session.execute(
         db.select(db.func.count(WasteAlias.id), db.func.max(WasteAlias.id))
@@ -168,16 +191,27 @@ def _fingerprint() -> tuple:
 
 
 def _build_index() -> Index:
-    codes = db.session.execute(
-        usable_codes()
-        .options(selectinload(WasteCode.aliases), selectinload(WasteCode.edition))
-    ).scalars().all()
-    return Index.build([
-        Entry(id=c.id, code=c.code, category_code=c.category_code, name=c.name,
-              description=c.description, aliases=tuple(a.alias for a in c.aliases),
-              park_id=c.edition.park_id)
-        for c in codes
-    ])
+    codes = (
+        db.session.execute(
+            usable_codes().options(selectinload(WasteCode.aliases), selectinload(WasteCode.edition))
+        )
+        .scalars()
+        .all()
+    )
+    return Index.build(
+        [
+            Entry(
+                id=c.id,
+                code=c.code,
+                category_code=c.category_code,
+                name=c.name,
+                description=c.description,
+                aliases=tuple(a.alias for a in c.aliases),
+                park_id=c.edition.park_id,
+            )
+            for c in codes
+        ]
+    )
 
 
 def current_index() -> Index:
@@ -193,8 +227,12 @@ def current_index() -> Index:
 
 def search_codes(query: str, park_id: int | None, limit: int = 10) -> list[tuple[WasteCode, Hit]]:
     hits = current_index().search(query[:80], limit=limit, park_id=park_id)
-    rows = {c.id: c for c in db.session.execute(
-        db.select(WasteCode).where(WasteCode.id.in_([h.id for h in hits]))
-        .options(selectinload(WasteCode.edition))
-    ).scalars()}
+    rows = {
+        c.id: c
+        for c in db.session.execute(
+            db.select(WasteCode)
+            .where(WasteCode.id.in_([h.id for h in hits]))
+            .options(selectinload(WasteCode.edition))
+        ).scalars()
+    }
     return [(rows[h.id], h) for h in hits if h.id in rows]

@@ -18,10 +18,15 @@ def _park_id() -> int | None:
 
 def code_json(code, hit=None) -> dict:
     data = {
-        "code": code.code, "name": code.name, "scheme": code.scheme,
-        "category_code": code.category_code, "category_name": code.category_name,
-        "hazardous": code.is_hazardous, "hazard": code.hazard,
-        "edition": code.edition.name, "label": code.label[:80],
+        "code": code.code,
+        "name": code.name,
+        "scheme": code.scheme,
+        "category_code": code.category_code,
+        "category_name": code.category_name,
+        "hazardous": code.is_hazardous,
+        "hazard": code.hazard,
+        "edition": code.edition.name,
+        "label": code.label[:80],
     }
     if hit is not None:
         data.update(score=hit.score, matched=hit.matched)

@@ -33,92 +33,155 @@ LON = [Optional(), Finite(), NumberRange(73, 136, _l("The coordinates are outsid
 
 
 class SupplyForm(FlaskForm):
-    waste_code = StringField(_l("Waste code"), filters=[strip],
-                             validators=[DataRequired(), Length(max=200)],
-                             description=_l("Type the name your plant uses or a code, then "
-                                            "pick from the list."),
-                             render_kw={"data-code-autocomplete": "1", "autocomplete": "off"})
+    waste_code = StringField(
+        _l("Waste code"),
+        filters=[strip],
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("Type the name your plant uses or a code, then pick from the list."),
+        render_kw={"data-code-autocomplete": "1", "autocomplete": "off"},
+    )
     title = StringField(_l("Title"), filters=[strip], validators=TITLE)
-    local_name = StringField(_l("Name used in the plant"), filters=[strip],
-                             validators=[DataRequired(), Length(max=80)])
+    local_name = StringField(
+        _l("Name used in the plant"), filters=[strip], validators=[DataRequired(), Length(max=80)]
+    )
     description = TextAreaField(_l("Description"), filters=[strip], validators=LONG_TEXT)
-    quantity = DecimalField(_l("Quantity"), places=3,
-                            validators=[DataRequired(), Finite(),
-                                        NumberRange(min=0.001, max=10_000_000_000)])
-    unit = SelectField(_l("Unit"), default="t", choices=choices(("t", _l("tonnes")), ("m3", _l("cubic metres")),
-                                            ("piece", _l("pieces"))))
-    kg_per_unit = IntegerField(_l("Kilograms per unit (m³ or piece)"),
-                               validators=[Optional(), NumberRange(min=1, max=10_000_000)])
-    recurrence = SelectField(_l("Recurrence"), default="once", choices=choices(
-        ("once", _l("one-off")), ("weekly", _l("every week")), ("monthly", _l("every month"))))
+    quantity = DecimalField(
+        _l("Quantity"),
+        places=3,
+        validators=[DataRequired(), Finite(), NumberRange(min=0.001, max=10_000_000_000)],
+    )
+    unit = SelectField(
+        _l("Unit"),
+        default="t",
+        choices=choices(("t", _l("tonnes")), ("m3", _l("cubic metres")), ("piece", _l("pieces"))),
+    )
+    kg_per_unit = IntegerField(
+        _l("Kilograms per unit (m³ or piece)"),
+        validators=[Optional(), NumberRange(min=1, max=10_000_000)],
+    )
+    recurrence = SelectField(
+        _l("Recurrence"),
+        default="once",
+        choices=choices(
+            ("once", _l("one-off")), ("weekly", _l("every week")), ("monthly", _l("every month"))
+        ),
+    )
     packaging = StringField(_l("Packaging"), filters=[strip], validators=[Length(max=80)])
-    address = StringField(_l("Site address"), filters=[strip],
-                          description=_l("Leave empty to use the enterprise's site."),
-                          validators=[Length(max=200)])
+    address = StringField(
+        _l("Site address"),
+        filters=[strip],
+        description=_l("Leave empty to use the enterprise's site."),
+        validators=[Length(max=200)],
+    )
     lat = FloatField(_l("Latitude"), validators=LAT)
     lon = FloatField(_l("Longitude"), validators=LON)
-    available_from = DateField(_l("Available from"), default=date.today,
-                               validators=[DataRequired()])
-    available_until = DateField(_l("Available until"), default=lambda: date.today() + MONTH,
-                                validators=[DataRequired()])
+    available_from = DateField(
+        _l("Available from"), default=date.today, validators=[DataRequired()]
+    )
+    available_until = DateField(
+        _l("Available until"), default=lambda: date.today() + MONTH, validators=[DataRequired()]
+    )
     asking_price_yuan = DecimalField(
-        _l("Asking price (yuan per tonne)"), places=2, default=0, validators=PRICE,
-        description=_l("Negative means you pay a disposal fee."))
-    bidding_mode = SelectField(_l("Bidding mode"), default="open", choices=choices(
-        ("open", _l("open ascending")), ("sealed", _l("sealed"))))
-    bid_deadline = DateTimeLocalField(_l("Bidding deadline (Beijing time)"),
-                                      format="%Y-%m-%dT%H:%M", validators=[Optional()])
+        _l("Asking price (yuan per tonne)"),
+        places=2,
+        default=0,
+        validators=PRICE,
+        description=_l("Negative means you pay a disposal fee."),
+    )
+    bidding_mode = SelectField(
+        _l("Bidding mode"),
+        default="open",
+        choices=choices(("open", _l("open ascending")), ("sealed", _l("sealed"))),
+    )
+    bid_deadline = DateTimeLocalField(
+        _l("Bidding deadline (Beijing time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
 
 
 class DemandForm(FlaskForm):
     waste_codes = StringField(
-        _l("Accepted waste codes"), filters=[strip],
+        _l("Accepted waste codes"),
+        filters=[strip],
         description=_l("Several codes separated by commas."),
         validators=[DataRequired(), Length(max=4000)],
-        render_kw={"data-code-autocomplete": "multi", "autocomplete": "off"})
+        render_kw={"data-code-autocomplete": "multi", "autocomplete": "off"},
+    )
     title = StringField(_l("Title"), filters=[strip], validators=TITLE)
     licence_id = SelectField(_l("Licence"), coerce=int, default=0)
     remaining_capacity_t = DecimalField(
-        _l("Remaining capacity for the period (t)"), places=3,
-        validators=[DataRequired(), Finite(), NumberRange(min=0.001, max=10_000_000)])
-    service_radius_km = IntegerField(_l("Service radius (km)"), default=50,
-                                     validators=[DataRequired(), NumberRange(min=1, max=3000)])
+        _l("Remaining capacity for the period (t)"),
+        places=3,
+        validators=[DataRequired(), Finite(), NumberRange(min=0.001, max=10_000_000)],
+    )
+    service_radius_km = IntegerField(
+        _l("Service radius (km)"),
+        default=50,
+        validators=[DataRequired(), NumberRange(min=1, max=3000)],
+    )
     price_offered_yuan = DecimalField(
-        _l("Price offered (yuan per tonne)"), places=2, default=0, validators=PRICE,
-        description=_l("Negative means you charge a disposal fee."))
+        _l("Price offered (yuan per tonne)"),
+        places=2,
+        default=0,
+        validators=PRICE,
+        description=_l("Negative means you charge a disposal fee."),
+    )
     description = TextAreaField(_l("Description"), filters=[strip], validators=LONG_TEXT)
-    quality_requirements = TextAreaField(_l("Quality requirements"), filters=[strip],
-                                         validators=LONG_TEXT)
-    address = StringField(_l("Site address"), filters=[strip],
-                          description=_l("Leave empty to use the enterprise's site."),
-                          validators=[Length(max=200)])
+    quality_requirements = TextAreaField(
+        _l("Quality requirements"), filters=[strip], validators=LONG_TEXT
+    )
+    address = StringField(
+        _l("Site address"),
+        filters=[strip],
+        description=_l("Leave empty to use the enterprise's site."),
+        validators=[Length(max=200)],
+    )
     lat = FloatField(_l("Latitude"), validators=LAT)
     lon = FloatField(_l("Longitude"), validators=LON)
-    available_from = DateField(_l("Available from"), default=date.today,
-                               validators=[DataRequired()])
-    available_until = DateField(_l("Available until"), default=lambda: date.today() + YEAR,
-                                validators=[DataRequired()])
+    available_from = DateField(
+        _l("Available from"), default=date.today, validators=[DataRequired()]
+    )
+    available_until = DateField(
+        _l("Available until"), default=lambda: date.today() + YEAR, validators=[DataRequired()]
+    )
 
 
 class BrowseForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField(_l("Listings"), choices=choices(("supply", _l("Supply")),
-                                                ("demand", _l("Demand"))), default="supply")
-    code = StringField(_l("Code or category"), filters=[strip], validators=[Length(max=40)],
-                       render_kw={"data-code-autocomplete": "1", "autocomplete": "off"})
-    hazardous = SelectField(_l("Hazardous"), choices=choices(("", _l("any")), ("yes", _l("hazardous")),
-                                                      ("no", _l("not hazardous"))), default="")
+    kind = SelectField(
+        _l("Listings"),
+        choices=choices(("supply", _l("Supply")), ("demand", _l("Demand"))),
+        default="supply",
+    )
+    code = StringField(
+        _l("Code or category"),
+        filters=[strip],
+        validators=[Length(max=40)],
+        render_kw={"data-code-autocomplete": "1", "autocomplete": "off"},
+    )
+    hazardous = SelectField(
+        _l("Hazardous"),
+        choices=choices(("", _l("any")), ("yes", _l("hazardous")), ("no", _l("not hazardous"))),
+        default="",
+    )
     within_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 5000)])
     min_t = DecimalField(_l("Min. tonnes"), validators=[Optional(), Finite(), NumberRange(0)])
     max_t = DecimalField(_l("Max. tonnes"), validators=[Optional(), Finite(), NumberRange(0)])
     min_price = DecimalField(_l("Min. price"), validators=PRICE)
     max_price = DecimalField(_l("Max. price"), validators=PRICE)
     park_id = SelectField(_l("Park"), coerce=int, default=0)
-    sort = SelectField(_l("Sort"), choices=choices(
-        ("newest", _l("newest")), ("distance", _l("nearest")), ("price", _l("price")),
-        ("quantity", _l("quantity"))), default="newest")
+    sort = SelectField(
+        _l("Sort"),
+        choices=choices(
+            ("newest", _l("newest")),
+            ("distance", _l("nearest")),
+            ("price", _l("price")),
+            ("quantity", _l("quantity")),
+            ("match", _l("best match for my demand")),
+        ),
+        default="newest",
+    )
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
 
 
@@ -131,12 +194,22 @@ def _utc(local):
 def supply_input(form: SupplyForm) -> SupplyInput:
     d = form.data
     return SupplyInput(
-        waste_code=d["waste_code"], title=d["title"], local_name=d["local_name"],
-        quantity=d["quantity"], unit=d["unit"], kg_per_unit=d["kg_per_unit"],
-        description=d["description"] or "", recurrence=d["recurrence"],
-        packaging=d["packaging"] or "", address=d["address"] or "", lat=d["lat"], lon=d["lon"],
-        available_from=d["available_from"], available_until=d["available_until"],
-        asking_price_yuan=d["asking_price_yuan"] or 0, bidding_mode=d["bidding_mode"],
+        waste_code=d["waste_code"],
+        title=d["title"],
+        local_name=d["local_name"],
+        quantity=d["quantity"],
+        unit=d["unit"],
+        kg_per_unit=d["kg_per_unit"],
+        description=d["description"] or "",
+        recurrence=d["recurrence"],
+        packaging=d["packaging"] or "",
+        address=d["address"] or "",
+        lat=d["lat"],
+        lon=d["lon"],
+        available_from=d["available_from"],
+        available_until=d["available_until"],
+        asking_price_yuan=d["asking_price_yuan"] or 0,
+        bidding_mode=d["bidding_mode"],
         bid_deadline=_utc(d["bid_deadline"]),
     )
 
@@ -148,12 +221,19 @@ def split_codes(text: str) -> list[str]:
 def demand_input(form: DemandForm) -> DemandInput:
     d = form.data
     return DemandInput(
-        waste_codes=split_codes(d["waste_codes"]), title=d["title"],
-        licence_id=d["licence_id"] or None, remaining_capacity_t=d["remaining_capacity_t"],
-        service_radius_km=d["service_radius_km"], price_offered_yuan=d["price_offered_yuan"] or 0,
-        description=d["description"] or "", quality_requirements=d["quality_requirements"] or "",
-        address=d["address"] or "", lat=d["lat"], lon=d["lon"],
-        available_from=d["available_from"], available_until=d["available_until"],
+        waste_codes=split_codes(d["waste_codes"]),
+        title=d["title"],
+        licence_id=d["licence_id"] or None,
+        remaining_capacity_t=d["remaining_capacity_t"],
+        service_radius_km=d["service_radius_km"],
+        price_offered_yuan=d["price_offered_yuan"] or 0,
+        description=d["description"] or "",
+        quality_requirements=d["quality_requirements"] or "",
+        address=d["address"] or "",
+        lat=d["lat"],
+        lon=d["lon"],
+        available_from=d["available_from"],
+        available_until=d["available_until"],
     )
 
 

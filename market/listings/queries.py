@@ -64,7 +64,19 @@ def distance_expr(model, lat: float, lon: float):
     return func.haversine_km(lat, lon, model.lat, model.lon)
 
 
-def browse(user: User, f: BrowseFilter, per_page: int = 20):
+class ListPage:
+    """A page of an already ordered list, shaped like Flask-SQLAlchemy's pagination."""
+
+    def __init__(self, items: list, page: int, per_page: int):
+        self.total, self.page = len(items), page
+        self.pages = max(1, -(-self.total // per_page))
+        self.items = items[(page - 1) * per_page : page * per_page]
+        self.has_prev, self.prev_num = page > 1, page - 1
+        self.has_next, self.next_num = page < self.pages, page + 1
+
+
+def browse(user: User, f: BrowseFilter, per_page: int = 20, match_scores: dict | None = None):
+    """Filtered listings; with match_scores (supply id → best score) ordered by match."""
     model = SupplyListing if f.kind == "supply" else DemandListing
     qty = model.quantity_kg if model is SupplyListing else model.remaining_capacity_kg
     price = model.asking_price_fen if model is SupplyListing else model.price_offered_fen
@@ -84,10 +96,13 @@ def browse(user: User, f: BrowseFilter, per_page: int = 20):
     distance = distance_expr(model, origin.lat, origin.lon) if origin else None
     if distance is not None and f.within_km:
         stmt = stmt.where(distance <= f.within_km)
-    stmt = stmt.order_by(*_order(model, f.sort, distance, qty, price))
     stmt = stmt.options(*_loads(model))
-    return db.paginate(stmt, page=max(1, f.page), per_page=per_page, error_out=False,
-                       count=True)
+    if match_scores is not None:
+        rows = db.session.execute(stmt.where(model.id.in_(list(match_scores)))).scalars().all()
+        rows.sort(key=lambda r: (-match_scores[r.id], r.id))
+        return ListPage(rows, max(1, f.page), per_page)
+    stmt = stmt.order_by(*_order(model, f.sort, distance, qty, price))
+    return db.paginate(stmt, page=max(1, f.page), per_page=per_page, error_out=False, count=True)
 
 
 def _ranges(stmt, qty, price, f: BrowseFilter):

@@ -29,6 +29,7 @@ from market.listings.states import (
     ListingStatus,
     next_status,
 )
+from market.matching import service as matching
 
 UNITS = ("t", "m3", "piece")
 TITLE_MAX = 120
@@ -89,8 +90,9 @@ def _quantity_kg(quantity: Decimal, unit: str, kg_per_unit: int | None) -> tuple
     if unit == "t":
         kg_per_unit = 1000
     if not kg_per_unit or kg_per_unit <= 0 or kg_per_unit > 10**7:
-        raise DomainError(_("Give the weight of one unit in kilograms (1 to 10,000,000)."),
-                          field="kg_per_unit")
+        raise DomainError(
+            _("Give the weight of one unit in kilograms (1 to 10,000,000)."), field="kg_per_unit"
+        )
     quantity = _finite_decimal(quantity, "quantity")
     if quantity <= 0:
         raise DomainError(_("The quantity must be more than zero."), field="quantity")
@@ -98,16 +100,19 @@ def _quantity_kg(quantity: Decimal, unit: str, kg_per_unit: int | None) -> tuple
     if kg < 1:
         raise DomainError(_("The quantity must be at least one kilogram."), field="quantity")
     if kg > MAX_KG:
-        raise DomainError(_("The quantity is implausibly large (over 10 million tonnes)."),
-                          field="quantity")
+        raise DomainError(
+            _("The quantity is implausibly large (over 10 million tonnes)."), field="quantity"
+        )
     return kg, kg_per_unit
 
 
 def _price_fen(yuan, field_name: str) -> int:
     fen = yuan_to_fen(_finite_decimal(yuan, field_name))
     if abs(fen) > MAX_PRICE_FEN:
-        raise DomainError(_("The price is outside the plausible range (±10 million yuan per "
-                            "tonne)."), field=field_name)
+        raise DomainError(
+            _("The price is outside the plausible range (±10 million yuan per tonne)."),
+            field=field_name,
+        )
     return fen
 
 
@@ -179,15 +184,17 @@ def _check_deadline(deadline: datetime | None, until: date) -> datetime | None:
     if deadline.tzinfo is None:
         deadline = deadline.replace(tzinfo=UTC)
     if deadline.date() > until:
-        raise DomainError(_("The bidding deadline is after the listing's end date."),
-                          field="bid_deadline")
+        raise DomainError(
+            _("The bidding deadline is after the listing's end date."), field="bid_deadline"
+        )
     return deadline
 
 
 def create_supply(user: User, data: SupplyInput) -> SupplyListing:
     require_role(user, Role.GENERATOR)
-    listing = SupplyListing(enterprise_id=user.enterprise_id, created_by=user,
-                            status=ListingStatus.DRAFT)
+    listing = SupplyListing(
+        enterprise_id=user.enterprise_id, created_by=user, status=ListingStatus.DRAFT
+    )
     with db.session.no_autoflush:
         _apply_supply(listing, user, data)
     db.session.add(listing)
@@ -202,6 +209,7 @@ def update_supply(user: User, listing: SupplyListing, data: SupplyInput) -> Supp
     with db.session.no_autoflush:
         _apply_supply(listing, user, data)
     db.session.flush()
+    matching.mark_dirty()
     return listing
 
 
@@ -225,15 +233,20 @@ def _apply_demand(listing: DemandListing, user: User, data: DemandInput) -> None
     capacity = _finite_decimal(data.remaining_capacity_t, "remaining_capacity_t")
     kg = int((capacity * 1000).to_integral_value())
     if kg <= 0 or kg > MAX_KG:
-        raise DomainError(_("The capacity must be more than zero and at most 10 million "
-                            "tonnes."), field="remaining_capacity_t")
+        raise DomainError(
+            _("The capacity must be more than zero and at most 10 million tonnes."),
+            field="remaining_capacity_t",
+        )
     if licence is not None and kg > licence.capacity_kg_per_year:
-        raise DomainError(_("The capacity is more than the licence allows per year."),
-                          field="remaining_capacity_t")
+        raise DomainError(
+            _("The capacity is more than the licence allows per year."),
+            field="remaining_capacity_t",
+        )
     radius = int(data.service_radius_km or 0)
     if not 1 <= radius <= 3000:
-        raise DomainError(_("The service radius must be between 1 and 3,000 km."),
-                          field="service_radius_km")
+        raise DomainError(
+            _("The service radius must be between 1 and 3,000 km."), field="service_radius_km"
+        )
     address, lat, lon = _site(user, data.address, data.lat, data.lon)
     listing.codes, listing.licence = codes, licence
     listing.title = _check_text(data.title)
@@ -250,21 +263,23 @@ def _check_hazardous_licence(codes, licence: Licence | None, day: date) -> None:
     if not hazardous:
         return
     if licence is None:
-        raise DomainError(_("Hazardous codes need a licence that covers them."),
-                          field="licence_id")
+        raise DomainError(_("Hazardous codes need a licence that covers them."), field="licence_id")
     covered = {c.id for c in licence.codes}
     missing = [c.code for c in hazardous if c.id not in covered]
     if missing:
-        raise DomainError(_("The licence does not cover %(codes)s.", codes=", ".join(missing)),
-                          field="waste_codes")
+        raise DomainError(
+            _("The licence does not cover %(codes)s.", codes=", ".join(missing)),
+            field="waste_codes",
+        )
     if not licence.is_valid_on(day):
         raise DomainError(_("The licence is not valid on the start date."), field="licence_id")
 
 
 def create_demand(user: User, data: DemandInput) -> DemandListing:
     require_role(user, Role.RECYCLER)
-    listing = DemandListing(enterprise_id=user.enterprise_id, created_by=user,
-                            status=ListingStatus.DRAFT)
+    listing = DemandListing(
+        enterprise_id=user.enterprise_id, created_by=user, status=ListingStatus.DRAFT
+    )
     with db.session.no_autoflush:
         _apply_demand(listing, user, data)
     db.session.add(listing)
@@ -279,13 +294,18 @@ def update_demand(user: User, listing: DemandListing, data: DemandInput) -> Dema
     with db.session.no_autoflush:
         _apply_demand(listing, user, data)
     db.session.flush()
+    matching.mark_dirty()
     return listing
 
 
 def _require_editable(listing) -> None:
     if listing.status not in EDITABLE:
-        raise Conflict(_("A listing that is %(status)s can no longer be edited.",
-                         status=status_label(listing.status)))
+        raise Conflict(
+            _(
+                "A listing that is %(status)s can no longer be edited.",
+                status=status_label(listing.status),
+            )
+        )
 
 
 def _table(listing):
@@ -299,14 +319,21 @@ def transition(listing, event: ListingEvent, actor: User | None, note: str = "")
     try:
         target = next_status(_table(listing), listing.status, event)
     except InvalidTransition:
-        raise Conflict(_("A listing that is %(status)s cannot be %(action)s.",
-                         status=status_label(listing.status), action=event_label(event))) from None
+        raise Conflict(
+            _(
+                "A listing that is %(status)s cannot be %(action)s.",
+                status=status_label(listing.status),
+                action=event_label(event),
+            )
+        ) from None
     model = type(listing)
     values = {"status": target, "updated_at": utcnow()}
     if event == ListingEvent.PUBLISH:
         values["published_at"] = utcnow()
     result = db.session.execute(
-        update(model).where(model.id == listing.id, model.status == listing.status).values(**values)
+        update(model)
+        .where(model.id == listing.id, model.status == listing.status)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -314,6 +341,7 @@ def transition(listing, event: ListingEvent, actor: User | None, note: str = "")
     source = listing.status
     db.session.refresh(listing)
     _log(listing, event, source, target, actor, note)
+    matching.mark_dirty()
 
 
 def publish(user: User, listing, today: date | None = None) -> None:
@@ -336,10 +364,15 @@ def expire_due(today: date | None = None) -> int:
     today = today or date.today()
     count = 0
     for model in (SupplyListing, DemandListing):
-        due = db.session.execute(
-            db.select(model).where(model.status == ListingStatus.OPEN,
-                                   model.available_until < today)
-        ).scalars().all()
+        due = (
+            db.session.execute(
+                db.select(model).where(
+                    model.status == ListingStatus.OPEN, model.available_until < today
+                )
+            )
+            .scalars()
+            .all()
+        )
         for listing in due:
             try:
                 transition(listing, ListingEvent.EXPIRE, None, note="end date passed")
@@ -361,24 +394,38 @@ def expire_if_due(listing, today: date | None = None) -> None:
 
 def _log(listing, event, source, target, actor: User | None, note: str = "") -> None:
     key = "supply_listing_id" if isinstance(listing, SupplyListing) else "demand_listing_id"
-    db.session.add(ListingEventRow(**{key: listing.id}, event=event, from_status=source,
-                                   to_status=target, actor=actor, note=note))
+    db.session.add(
+        ListingEventRow(
+            **{key: listing.id},
+            event=event,
+            from_status=source,
+            to_status=target,
+            actor=actor,
+            note=note,
+        )
+    )
     db.session.flush()
 
 
 def status_label(status: str) -> str:
     labels = {
-        ListingStatus.DRAFT: _("draft"), ListingStatus.OPEN: _("open"),
-        ListingStatus.AWARDED: _("awarded"), ListingStatus.CLOSED: _("closed"),
-        ListingStatus.WITHDRAWN: _("withdrawn"), ListingStatus.EXPIRED: _("expired"),
+        ListingStatus.DRAFT: _("draft"),
+        ListingStatus.OPEN: _("open"),
+        ListingStatus.AWARDED: _("awarded"),
+        ListingStatus.CLOSED: _("closed"),
+        ListingStatus.WITHDRAWN: _("withdrawn"),
+        ListingStatus.EXPIRED: _("expired"),
     }
     return labels.get(status, status)
 
 
 def event_label(event: str) -> str:
     labels = {
-        ListingEvent.PUBLISH: _("published"), ListingEvent.WITHDRAW: _("withdrawn"),
-        ListingEvent.EXPIRE: _("expired"), ListingEvent.AWARD: _("awarded"),
-        ListingEvent.CLOSE: _("closed"), ListingEvent.CREATE: _("created"),
+        ListingEvent.PUBLISH: _("published"),
+        ListingEvent.WITHDRAW: _("withdrawn"),
+        ListingEvent.EXPIRE: _("expired"),
+        ListingEvent.AWARD: _("awarded"),
+        ListingEvent.CLOSE: _("closed"),
+        ListingEvent.CREATE: _("created"),
     }
     return labels.get(event, event)

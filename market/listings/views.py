@@ -22,6 +22,8 @@ from market.listings.forms import (
     supply_input,
 )
 from market.listings.models import DemandListing, ListingEventRow, SupplyListing
+from market.matching import service as matching
+from market.matching.views import may_match
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
 
@@ -47,12 +49,35 @@ def browse():
     form.park_id.choices = park_choices(_("all parks"))
     if not form.validate():
         return render_template("listings/browse.html", form=form, page=None), 400
-    f = queries.BrowseFilter(**{k: v for k, v in form.data.items() if k != "page"},
-                             page=form.page.data or 1, mine=request.args.get("mine") == "1")
-    page = queries.browse(current_user, f)
+    f = queries.BrowseFilter(
+        **{k: v for k, v in form.data.items() if k != "page"},
+        page=form.page.data or 1,
+        mine=request.args.get("mine") == "1",
+    )
+    scores = best_match_scores(current_user) if f.sort == "match" and f.kind == "supply" else None
+    page = queries.browse(current_user, f, match_scores=scores)
     distances = {item.id: queries.distance_from(current_user, item) for item in page.items}
-    return render_template("listings/browse.html", form=form, page=page, distances=distances,
-                           kind=f.kind)
+    return render_template(
+        "listings/browse.html", form=form, page=page, distances=distances, kind=f.kind
+    )
+
+
+def best_match_scores(user) -> dict[int, float]:
+    """Each open lot's best score against any of the user's open demand listings."""
+    if user.enterprise_id is None:
+        return {}
+    demands = (
+        db.session.execute(
+            db.select(DemandListing).filter_by(enterprise_id=user.enterprise_id, status="open")
+        )
+        .scalars()
+        .all()
+    )
+    best: dict[int, float] = {}
+    for demand in demands:
+        for m in matching.rank_supply_for(demand, k=500).matches:
+            best[m.id] = max(best.get(m.id, 0.0), m.score)
+    return best
 
 
 @bp.get("/<kind>/<int:listing_id>")
@@ -62,21 +87,35 @@ def detail(kind: str, listing_id: int):
     services.expire_if_due(listing)
     db.session.commit()
     key = "supply_listing_id" if kind == "supply" else "demand_listing_id"
-    events = db.session.execute(
-        db.select(ListingEventRow).filter_by(**{key: listing.id}).order_by(ListingEventRow.id)
-    ).scalars().all()
+    events = (
+        db.session.execute(
+            db.select(ListingEventRow).filter_by(**{key: listing.id}).order_by(ListingEventRow.id)
+        )
+        .scalars()
+        .all()
+    )
     mine = current_user.enterprise_id == listing.enterprise_id
-    return render_template("listings/detail.html", listing=listing, kind=kind, events=events,
-                           mine=mine, distance=queries.distance_from(current_user, listing))
+    return render_template(
+        "listings/detail.html",
+        listing=listing,
+        kind=kind,
+        events=events,
+        mine=mine,
+        can_match=may_match(current_user, listing),
+        distance=queries.distance_from(current_user, listing),
+    )
 
 
 def _licence_choices(form: DemandForm) -> None:
-    licences = db.session.execute(
-        db.select(Licence).filter_by(enterprise_id=current_user.enterprise_id)
-    ).scalars().all()
+    licences = (
+        db.session.execute(db.select(Licence).filter_by(enterprise_id=current_user.enterprise_id))
+        .scalars()
+        .all()
+    )
     form.licence_id.choices = choices(
         (0, _("no licence (general waste only)")),
-        *((lic.id, f"{lic.number} ({lic.valid_from} – {lic.valid_until})") for lic in licences))
+        *((lic.id, f"{lic.number} ({lic.valid_from} – {lic.valid_until})") for lic in licences),
+    )
 
 
 @bp.route("/supply/new", methods=["GET", "POST"])
@@ -103,6 +142,9 @@ def new_supply():
 def new_demand():
     form = DemandForm()
     _licence_choices(form)
+    if request.method == "GET":
+        park_id = current_user.enterprise.park_id
+        form.service_radius_km.data = matching.settings_row(park_id).default_radius_km
     if form.validate_on_submit():
         try:
             listing = services.create_demand(current_user, demand_input(form))

@@ -35,10 +35,14 @@ MATRIX = [
     *_expect("POST publish draft supply", anonymous=LOGIN, generator=302, admin=403, default=404),
     *_expect("POST withdraw demand", anonymous=LOGIN, recycler=302, default=403),
     *_expect("GET /admin/", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
-    *_expect("GET /admin/enterprises", anonymous=LOGIN, admin=200, admin_elsewhere=200,
-             default=403),
+    *_expect(
+        "GET /admin/enterprises", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403
+    ),
     *_expect("GET /admin/listings", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
     *_expect("POST /account/tokens", anonymous=LOGIN, default=200),
+    *_expect("GET supply matches", anonymous=LOGIN, generator=200, admin=200, default=403),
+    *_expect("GET demand matches", anonymous=LOGIN, recycler=200, admin=200, default=403),
+    *_expect("GET /admin/matching", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
     *_expect("POST /logout", anonymous=LOGIN, default=302),
 ]
 
@@ -66,6 +70,8 @@ def _request(client, key: str, ids: dict):
         "POST withdraw supply": f"/listings/supply/{ids['open supply']}/withdraw",
         "POST publish draft supply": f"/listings/supply/{ids['draft supply']}/publish",
         "POST withdraw demand": f"/listings/demand/{ids['open demand']}/withdraw",
+        "GET supply matches": f"/matching/supply/{ids['open supply']}",
+        "GET demand matches": f"/matching/demand/{ids['open demand']}",
     }
     method, _, path = key.partition(" ")
     path = paths.get(key, path)
@@ -75,8 +81,9 @@ def _request(client, key: str, ids: dict):
     return client.post(path, data=data)
 
 
-@pytest.mark.parametrize(("key", "role", "expected"), MATRIX,
-                         ids=[f"{k} as {r}" for k, r, _ in MATRIX])
+@pytest.mark.parametrize(
+    ("key", "role", "expected"), MATRIX, ids=[f"{k} as {r}" for k, r, _ in MATRIX]
+)
 def test_route_access(client, world, listings, key, role, expected):
     if role != "anonymous":
         login(client, getattr(world, role))
@@ -89,8 +96,12 @@ def test_route_access(client, world, listings, key, role, expected):
 
 
 API = [
-    ("GET", "/api/v1/me"), ("GET", "/api/v1/enterprises"), ("GET", "/api/v1/listings/supply"),
-    ("GET", "/api/v1/listings/demand"), ("POST", "/api/v1/listings/supply"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/enterprises"),
+    ("GET", "/api/v1/listings/supply"),
+    ("GET", "/api/v1/listings/demand"),
+    ("POST", "/api/v1/listings/supply"),
+    ("GET", "/api/v1/listings/supply/1/matches"),
 ]
 
 

@@ -19,9 +19,15 @@ def bearer(user) -> dict:
 
 
 def supply_body(**overrides) -> dict:
-    body = {"waste_code": "900-214-08", "title": "废机油 5 吨", "local_name": "废机油",
-            "quantity": 5, "available_from": str(TODAY),
-            "available_until": str(TODAY + timedelta(days=30)), "asking_price_yuan": "1500.50"}
+    body = {
+        "waste_code": "900-214-08",
+        "title": "废机油 5 吨",
+        "local_name": "废机油",
+        "quantity": 5,
+        "available_from": str(TODAY),
+        "available_until": str(TODAY + timedelta(days=30)),
+        "asking_price_yuan": "1500.50",
+    }
     body.update(overrides)
     return body
 
@@ -39,17 +45,25 @@ def test_a_generator_creates_publishes_edits_and_withdraws_a_lot(client, world):
     patched = client.patch(f"/api/v1/listings/supply/{lid}", json={"quantity": "7.5"}, headers=h)
     assert patched.status_code == 200 and patched.json["quantity_t"] == "7.500"
     assert patched.json["title"] == "废机油 5 吨"  # untouched fields keep their values
-    assert client.post(f"/api/v1/listings/supply/{lid}/withdraw",
-                       headers=h).json["status"] == "withdrawn"
+    assert (
+        client.post(f"/api/v1/listings/supply/{lid}/withdraw", headers=h).json["status"]
+        == "withdrawn"
+    )
 
 
 def test_a_recycler_posts_demand_with_a_licence_for_hazardous_codes(client, world):
     h = bearer(world.recycler)
     lic = world.recycler.enterprise.licences[0]
-    body = {"waste_codes": ["900-214-08", "ISW-17-01-01"], "title": "收废机油和废钢",
-            "licence_id": lic.id, "remaining_capacity_t": "300", "service_radius_km": 80,
-            "available_from": str(TODAY), "available_until": str(TODAY + timedelta(days=90)),
-            "publish": True}
+    body = {
+        "waste_codes": ["900-214-08", "ISW-17-01-01"],
+        "title": "收废机油和废钢",
+        "licence_id": lic.id,
+        "remaining_capacity_t": "300",
+        "service_radius_km": 80,
+        "available_from": str(TODAY),
+        "available_until": str(TODAY + timedelta(days=90)),
+        "publish": True,
+    }
     response = client.post("/api/v1/listings/demand", json=body, headers=h)
     assert response.status_code == 201, response.json
     assert response.json["waste_codes"] == ["900-214-08", "ISW-17-01-01"]
@@ -74,8 +88,9 @@ def test_browse_filters_by_code_distance_and_quantity(client, world):
     assert ids(code="900-214-08", within_km=30) == {near.id}
     assert ids(code="HW08", min_t=10) == {far.id}
     assert len(ids(hazardous="no")) == 1
-    first = client.get("/api/v1/listings/supply", query_string={"sort": "distance"},
-                       headers=h).json["items"][0]
+    first = client.get(
+        "/api/v1/listings/supply", query_string={"sort": "distance"}, headers=h
+    ).json["items"][0]
     assert first["distance_km"] < 1
 
 
@@ -85,8 +100,9 @@ def test_someone_elses_token_cannot_change_a_listing(client, world):
     h = bearer(world.other)
     r = client.patch(f"/api/v1/listings/supply/{listing.id}", json={"title": "x"}, headers=h)
     assert r.status_code == 403 and r.json["error"]["message"]
-    assert client.post(f"/api/v1/listings/supply/{listing.id}/withdraw",
-                       headers=h).status_code == 403
+    assert (
+        client.post(f"/api/v1/listings/supply/{listing.id}/withdraw", headers=h).status_code == 403
+    )
     db.session.expire_all()
     assert db.session.get(SupplyListing, listing.id).status == "open"
 
@@ -103,13 +119,20 @@ def test_a_revoked_token_stops_working(client, world):
     assert client.get("/api/v1/me", headers=h).status_code == 401
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"quantity": 0}, "quantity"), ({"quantity": -1}, "quantity"),
-    ({"quantity": "NaN"}, "quantity"), ({"quantity": 1e15}, "quantity"),
-    ({"waste_code": "HW99"}, "waste_code"), ({"lat": 40.7, "lon": -74.0}, "lat|lon"),
-    ({"available_until": str(TODAY - timedelta(days=3))}, "available_until"),
-    ({"title": "x" * 10_000}, "title"), ({"unit": "barrel"}, "unit"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"quantity": 0}, "quantity"),
+        ({"quantity": -1}, "quantity"),
+        ({"quantity": "NaN"}, "quantity"),
+        ({"quantity": 1e15}, "quantity"),
+        ({"waste_code": "HW99"}, "waste_code"),
+        ({"lat": 40.7, "lon": -74.0}, "lat|lon"),
+        ({"available_until": str(TODAY - timedelta(days=3))}, "available_until"),
+        ({"title": "x" * 10_000}, "title"),
+        ({"unit": "barrel"}, "unit"),
+    ],
+)
 def test_bad_api_input_is_a_json_400_naming_the_field(client, world, body, field):
     h = bearer(world.generator)
     response = client.post("/api/v1/listings/supply", json=supply_body(**body), headers=h)
@@ -123,8 +146,11 @@ def test_bad_api_input_is_a_json_400_naming_the_field(client, world, body, field
 def test_a_non_object_body_is_refused(client, world):
     h = bearer(world.generator)
     for payload in ("[1,2]", "not json", ""):
-        response = client.post("/api/v1/listings/supply", data=payload, headers={
-            **h, "Content-Type": "application/json"})
+        response = client.post(
+            "/api/v1/listings/supply",
+            data=payload,
+            headers={**h, "Content-Type": "application/json"},
+        )
         assert response.status_code == 400 and response.is_json
 
 

@@ -1,10 +1,10 @@
 """Bad input gets a clear 4xx in the user's language and changes nothing."""
 
 from datetime import date, timedelta
-from markupsafe import escape
 
 import pytest
 from flask_babel import force_locale, gettext
+from markupsafe import escape
 
 from market.accounts.models import Enterprise, User
 from market.extensions import db
@@ -28,20 +28,38 @@ def count(model) -> int:
 
 
 def supply_form(**overrides) -> dict:
-    data = {"waste_code": "900-214-08", "title": "废机油 5 吨", "local_name": "废机油",
-            "quantity": "5", "unit": "t", "recurrence": "once", "available_from": str(TODAY),
-            "available_until": str(TODAY + timedelta(days=30)), "asking_price_yuan": "1500",
-            "bidding_mode": "open"}
+    data = {
+        "waste_code": "900-214-08",
+        "title": "废机油 5 吨",
+        "local_name": "废机油",
+        "quantity": "5",
+        "unit": "t",
+        "recurrence": "once",
+        "available_from": str(TODAY),
+        "available_until": str(TODAY + timedelta(days=30)),
+        "asking_price_yuan": "1500",
+        "bidding_mode": "open",
+    }
     data.update(overrides)
     return data
 
 
 def register_form(**overrides) -> dict:
-    data = {"name": "新企业有限公司", "uscc": factories.valid_uscc(), "roles": ["generator"],
-            "park_id": str(factories.park().id), "address": "科创街1号", "lat": "39.8",
-            "lon": "116.5", "contact_name": "李工", "contact_phone": "13900000000",
-            "user_name": "李工", "email": "li@new.example", "password": "long-enough-1",
-            "confirm": "long-enough-1"}
+    data = {
+        "name": "新企业有限公司",
+        "uscc": factories.valid_uscc(),
+        "roles": ["generator"],
+        "park_id": str(factories.park().id),
+        "address": "科创街1号",
+        "lat": "39.8",
+        "lon": "116.5",
+        "contact_name": "李工",
+        "contact_phone": "13900000000",
+        "user_name": "李工",
+        "email": "li@new.example",
+        "password": "long-enough-1",
+        "confirm": "long-enough-1",
+    }
     data.update(overrides)
     return data
 
@@ -58,11 +76,16 @@ def test_register_with_a_valid_code_creates_enterprise_and_user(client):
     assert count(Enterprise) == 1 and count(User) == 1
 
 
-@pytest.mark.parametrize(("uscc", "message"), [
-    ("91110108551385082A", "The check character is wrong: this is not a valid unified social "
-                           "credit code."),
-    ("9111010855138", "A unified social credit code has 18 characters."),
-])
+@pytest.mark.parametrize(
+    ("uscc", "message"),
+    [
+        (
+            "91110108551385082A",
+            "The check character is wrong: this is not a valid unified social credit code.",
+        ),
+        ("9111010855138", "A unified social credit code has 18 characters."),
+    ],
+)
 def test_a_wrong_uscc_is_refused_with_a_message_and_nothing_is_saved(client, uscc, message):
     response = post_register(client, uscc=uscc)
     assert response.status_code == 400
@@ -76,8 +99,9 @@ def test_a_duplicate_enterprise_is_refused(client):
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     response = post_register(client, uscc=code, email="other@new.example")
     assert response.status_code == 409 or response.status_code == 400
-    assert zh("An enterprise with this unified social credit code is already registered.") in \
-        response.get_data(as_text=True)
+    assert zh(
+        "An enterprise with this unified social credit code is already registered."
+    ) in response.get_data(as_text=True)
     assert count(Enterprise) == 1 and count(User) == 1
 
 
@@ -110,19 +134,25 @@ BAD_SUPPLY = [
     ({"quantity": "Infinity"}, "Enter a finite number.", None),
     ({"quantity": "99999999999999"}, "Number must be between %(min)s and %(max)s.", None),
     ({"lat": "51.5", "lon": "-0.12"}, "The coordinates are outside China.", None),
-    ({"available_until": str(TODAY - timedelta(days=1))},
-     "The end date is before the start date.", None),
+    (
+        {"available_until": str(TODAY - timedelta(days=1))},
+        "The end date is before the start date.",
+        None,
+    ),
     ({"title": "长" * 10_000}, "Field cannot be longer than %(max)d characters.", None),
     ({"asking_price_yuan": "1e12"}, "Number must be between %(min)s and %(max)s.", None),
     ({"unit": "m3"}, "Give the weight of one unit in kilograms (1 to 10,000,000).", None),
 ]
 
 
-@pytest.mark.parametrize(("overrides", "message", "kwargs"), BAD_SUPPLY,
-                         ids=[next(iter(o)) + "=" + str(next(iter(o.values())))[:20]
-                              for o, _m, _k in BAD_SUPPLY])
-def test_bad_supply_input_is_refused_and_nothing_is_written(client, world, overrides, message,
-                                                             kwargs):
+@pytest.mark.parametrize(
+    ("overrides", "message", "kwargs"),
+    BAD_SUPPLY,
+    ids=[next(iter(o)) + "=" + str(next(iter(o.values())))[:20] for o, _m, _k in BAD_SUPPLY],
+)
+def test_bad_supply_input_is_refused_and_nothing_is_written(
+    client, world, overrides, message, kwargs
+):
     login(client, world.generator)
     response = post_supply(client, **overrides)
     assert response.status_code == 400
@@ -146,8 +176,9 @@ def test_a_retired_code_is_refused(client, world):
     login(client, world.generator)
     response = post_supply(client)
     assert response.status_code == 400
-    assert zh("Waste code %(code)s is retired or not in your park's catalogue.",
-              code="900-214-08") in response.get_data(as_text=True)
+    assert zh(
+        "Waste code %(code)s is retired or not in your park's catalogue.", code="900-214-08"
+    ) in response.get_data(as_text=True)
     assert count(SupplyListing) == 0
 
 
@@ -181,8 +212,9 @@ def test_a_missing_or_stale_csrf_token_is_refused(client, world, token):
         data["csrf_token"] = token
     response = client.post("/listings/supply/new", data=data)
     assert response.status_code == 400
-    assert zh("The form has expired or was not sent from this site. Please reload it.") in \
-        response.get_data(as_text=True)
+    assert zh(
+        "The form has expired or was not sent from this site. Please reload it."
+    ) in response.get_data(as_text=True)
     assert count(SupplyListing) == 0
 
 
@@ -194,15 +226,23 @@ def test_withdrawing_twice_is_a_conflict_not_a_crash(client, world):
     assert client.post(url, data={"csrf_token": csrf_token(client, "/account")}).status_code == 302
     again = client.post(url, data={"csrf_token": csrf_token(client, "/account")})
     assert again.status_code == 409
-    events = db.session.scalar(db.select(db.func.count(ListingEventRow.id)).filter_by(
-        supply_listing_id=listing.id, event="withdraw"))
+    events = db.session.scalar(
+        db.select(db.func.count(ListingEventRow.id)).filter_by(
+            supply_listing_id=listing.id, event="withdraw"
+        )
+    )
     assert events == 1
 
 
 def test_unknown_pages_and_ids_are_404_not_500(client, world):
     login(client, world.generator)
-    for path in ("/listings/supply/999999", "/listings/bogus/1", "/nowhere",
-                 "/listings/?page=-5", "/listings/?within_km=abc"):
+    for path in (
+        "/listings/supply/999999",
+        "/listings/bogus/1",
+        "/nowhere",
+        "/listings/?page=-5",
+        "/listings/?within_km=abc",
+    ):
         assert client.get(path).status_code in (400, 404), path
 
 
@@ -210,9 +250,17 @@ def test_login_attempts_are_rate_limited(app, client, world):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     try:
         token = csrf_token(client, "/login")
-        statuses = [client.post("/login", data={"email": world.generator.email,
-                                                "password": "wrong", "csrf_token": token,
-                                                }).status_code for _ in range(5)]
+        statuses = [
+            client.post(
+                "/login",
+                data={
+                    "email": world.generator.email,
+                    "password": "wrong",
+                    "csrf_token": token,
+                },
+            ).status_code
+            for _ in range(5)
+        ]
     finally:
         app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
     assert statuses[:3] == [400, 400, 400]

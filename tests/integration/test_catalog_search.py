@@ -7,8 +7,9 @@ import pytest
 
 from market.catalog.services import search_codes
 
-with open(Path(__file__).parent.parent / "data" / "catalog_search_cases.csv",
-          encoding="utf-8") as _fh:
+with open(
+    Path(__file__).parent.parent / "data" / "catalog_search_cases.csv", encoding="utf-8"
+) as _fh:
     CASES = list(csv.DictReader(_fh))
 
 
@@ -25,4 +26,5 @@ def test_common_plant_names_find_the_right_code_first(ctx, case):
     results = search_codes(case["query"], park("north").id, limit=5)
     assert results, f"nothing for {case['query']}"
     assert results[0][0].code == case["expected_code"], [
-        (c.code, h.score, h.matched) for c, h in results]
+        (c.code, h.score, h.matched) for c, h in results
+    ]

@@ -18,16 +18,20 @@ TODAY = date.today()
 
 def events_of(listing) -> list[tuple[str, str | None, str]]:
     key = "supply_listing_id" if isinstance(listing, SupplyListing) else "demand_listing_id"
-    rows = db.session.execute(db.select(ListingEventRow).filter_by(**{key: listing.id})
-                              .order_by(ListingEventRow.id)).scalars()
+    rows = db.session.execute(
+        db.select(ListingEventRow).filter_by(**{key: listing.id}).order_by(ListingEventRow.id)
+    ).scalars()
     return [(r.event, r.from_status, r.to_status) for r in rows]
 
 
 def test_every_status_change_leaves_one_event_row(world):
     lot = factories.supply(world.generator)
     services.withdraw(world.generator, lot)
-    assert events_of(lot) == [("create", None, "draft"), ("publish", "draft", "open"),
-                              ("withdraw", "open", "withdrawn")]
+    assert events_of(lot) == [
+        ("create", None, "draft"),
+        ("publish", "draft", "open"),
+        ("withdraw", "open", "withdrawn"),
+    ]
     assert lot.published_at is not None
 
 
@@ -75,9 +79,12 @@ def test_hazardous_demand_needs_a_licence_covering_each_code(world):
 
 
 def test_an_expired_licence_does_not_carry_hazardous_demand(world):
-    expired = factories.licence(world.recycler.enterprise, codes=["900-214-08"],
-                                valid_from=TODAY - timedelta(days=400),
-                                valid_until=TODAY - timedelta(days=1))
+    expired = factories.licence(
+        world.recycler.enterprise,
+        codes=["900-214-08"],
+        valid_from=TODAY - timedelta(days=400),
+        valid_until=TODAY - timedelta(days=1),
+    )
     with pytest.raises(DomainError):
         factories.demand(world.recycler, waste_codes=["900-214-08"], licence_id=expired.id)
 
@@ -93,8 +100,9 @@ def test_another_enterprises_licence_cannot_be_used(world):
 def test_demand_capacity_cannot_exceed_the_licence(world):
     licence = world.recycler.enterprise.licences[0]  # 5,000 t/yr
     with pytest.raises(DomainError) as info:
-        factories.demand(world.recycler, licence_id=licence.id,
-                         remaining_capacity_t=Decimal("5001"))
+        factories.demand(
+            world.recycler, licence_id=licence.id, remaining_capacity_t=Decimal("5001")
+        )
     assert info.value.field == "remaining_capacity_t"
 
 
@@ -118,8 +126,9 @@ def test_a_failed_edit_leaves_the_row_as_it_was(world):
     lot = factories.supply(world.generator)
     db.session.commit()
     with pytest.raises(DomainError):
-        services.update_supply(world.generator, lot,
-                               factories.supply_input(title="新标题", quantity=Decimal("-1")))
+        services.update_supply(
+            world.generator, lot, factories.supply_input(title="新标题", quantity=Decimal("-1"))
+        )
     db.session.rollback()
     assert db.session.get(SupplyListing, lot.id).title == "废机油 5 吨"
 
@@ -137,8 +146,12 @@ def test_a_concurrent_change_is_a_conflict_not_a_lost_update(world):
     lot = factories.supply(world.generator)
     db.session.commit()
     # Another worker withdraws the lot after we loaded it.
-    db.session.execute(update(SupplyListing).where(SupplyListing.id == lot.id)
-                       .values(status="withdrawn").execution_options(synchronize_session=False))
+    db.session.execute(
+        update(SupplyListing)
+        .where(SupplyListing.id == lot.id)
+        .values(status="withdrawn")
+        .execution_options(synchronize_session=False)
+    )
     with pytest.raises(Conflict):
         services.transition(lot, services.ListingEvent.EXPIRE, None)
 
@@ -160,9 +173,12 @@ def test_an_open_listing_expires_when_looked_at_after_its_end(world):
 
 
 def test_a_past_end_date_cannot_be_published(world):
-    lot = factories.supply(world.generator, publish=False,
-                           available_from=TODAY - timedelta(days=10),
-                           available_until=TODAY - timedelta(days=1))
+    lot = factories.supply(
+        world.generator,
+        publish=False,
+        available_from=TODAY - timedelta(days=10),
+        available_until=TODAY - timedelta(days=1),
+    )
     with pytest.raises(Conflict):
         services.publish(world.generator, lot)
 
@@ -173,11 +189,16 @@ def test_the_schema_refuses_what_the_services_would(world):
 
     lot = factories.supply(world.generator)
     db.session.commit()
-    for values in ({"quantity_kg": 0}, {"lat": 60.0}, {"asking_price_fen": 10**12},
-                   {"unit": "barrel"}):
+    for values in (
+        {"quantity_kg": 0},
+        {"lat": 60.0},
+        {"asking_price_fen": 10**12},
+        {"unit": "barrel"},
+    ):
         with pytest.raises(IntegrityError):
-            db.session.execute(update(SupplyListing).where(SupplyListing.id == lot.id)
-                               .values(**values))
+            db.session.execute(
+                update(SupplyListing).where(SupplyListing.id == lot.id).values(**values)
+            )
             db.session.flush()
         db.session.rollback()
     with pytest.raises(IntegrityError):

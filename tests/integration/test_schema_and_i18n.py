@@ -49,8 +49,11 @@ def test_every_message_has_a_chinese_translation():
     with open(TRANSLATIONS / "messages.pot", "rb") as fh:
         template = {m.id for m in read_po(fh) if m.id}
     catalogue = _catalogue()
-    missing = [m for m in template if not catalogue.get(m) or not catalogue.get(m).string
-               or catalogue.get(m).fuzzy]
+    missing = [
+        m
+        for m in template
+        if not catalogue.get(m) or not catalogue.get(m).string or catalogue.get(m).fuzzy
+    ]
     assert missing == []
 
 

@@ -21,15 +21,21 @@ def test_code_like_queries_are_recognised():
 
 def test_split_codes_accepts_chinese_and_latin_separators_and_labels():
     assert split_codes("900-214-08 废机油, ISW-17-01-01，HW49；900-041-49\n") == [
-        "900-214-08", "ISW-17-01-01", "HW49", "900-041-49"]
+        "900-214-08",
+        "ISW-17-01-01",
+        "HW49",
+        "900-041-49",
+    ]
 
 
 def _index():
-    return Index.build([
-        Entry(1, "900-214-08", "HW08", "废发动机油", "车辆维修产生的废发动机油", ("废机油",)),
-        Entry(2, "900-041-49", "HW49", "含有或沾染毒性废物的废弃包装物", "", ("含油抹布",)),
-        Entry(3, "ISW-17-03-01", "ISW-17", "废铜屑", "机加工铜屑", ("铜屑",), park_id=7),
-    ])
+    return Index.build(
+        [
+            Entry(1, "900-214-08", "HW08", "废发动机油", "车辆维修产生的废发动机油", ("废机油",)),
+            Entry(2, "900-041-49", "HW49", "含有或沾染毒性废物的废弃包装物", "", ("含油抹布",)),
+            Entry(3, "ISW-17-03-01", "ISW-17", "废铜屑", "机加工铜屑", ("铜屑",), park_id=7),
+        ]
+    )
 
 
 def test_an_exact_alias_ranks_first_with_full_score():

@@ -15,8 +15,14 @@ S, E = ListingStatus, ListingEvent
 
 @pytest.mark.parametrize(
     ("status", "event", "target"),
-    [(S.DRAFT, E.PUBLISH, S.OPEN), (S.OPEN, E.WITHDRAW, S.WITHDRAWN), (S.OPEN, E.EXPIRE, S.EXPIRED),
-     (S.OPEN, E.AWARD, S.AWARDED), (S.AWARDED, E.CLOSE, S.CLOSED), (S.DRAFT, E.WITHDRAW, S.WITHDRAWN)],
+    [
+        (S.DRAFT, E.PUBLISH, S.OPEN),
+        (S.OPEN, E.WITHDRAW, S.WITHDRAWN),
+        (S.OPEN, E.EXPIRE, S.EXPIRED),
+        (S.OPEN, E.AWARD, S.AWARDED),
+        (S.AWARDED, E.CLOSE, S.CLOSED),
+        (S.DRAFT, E.WITHDRAW, S.WITHDRAWN),
+    ],
 )
 def test_supply_lifecycle_follows_the_table(status, event, target):
     assert next_status(SUPPLY_TRANSITIONS, status, event) == target

@@ -1,0 +1,175 @@
+"""Geographic indexes of open listings: BallTree (haversine) per waste category. Pure.
+
+A supply lot looks for demand in its own category (ISW-17 and SW17 are one
+category; hazardous codes are HWxx). Demand postings are split into radius bands
+so a lot near the edge of a province does not pull every far-away recycler with a
+small radius into its candidate set.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.neighbors import BallTree
+
+from market.matching.scoring import Pairs, grade_index, rank
+from market.matching.types import (
+    Demand,
+    Ranking,
+    Settings,
+    Supply,
+    day_number,
+)
+
+EARTH_KM = 6371.0088
+BANDS_KM = (25.0, 50.0, 100.0, 200.0, 400.0, 3000.0)
+LEVEL = {"exact": 1.0, "subcategory": 0.7, "category": 0.4}
+NO_DAY = -(10**6)
+NEAR_MISS = 1.5  # fetch up to 1.5 × the radius, so "outside the radius" can be reported
+
+
+class Vocab:
+    """Strings to small integers, so code comparisons are integer array compares."""
+
+    def __init__(self):
+        self.ids: dict[str, int] = {"": -1}
+
+    def __call__(self, text: str) -> int:
+        if text not in self.ids:
+            self.ids[text] = len(self.ids) - 1
+        return self.ids[text]
+
+    def get(self, text: str) -> int:
+        return self.ids.get(text, -2)  # -2 matches nothing, not even "no subcategory"
+
+
+def _radians(lat, lon) -> np.ndarray:
+    return np.radians(np.column_stack([np.asarray(lat, float), np.asarray(lon, float)]))
+
+
+def _band(radius_km: float) -> int:
+    return next(i for i, top in enumerate(BANDS_KM) if radius_km <= top)
+
+
+@dataclass
+class _Group:
+    tree: BallTree
+    postings: np.ndarray  # indices into the posting arrays
+    max_radius_km: float
+
+
+class DemandIndex:
+    """Open demand listings, for ranking them against one supply lot."""
+
+    def __init__(self, demands: list[Demand], vocab: Vocab | None = None):
+        self.vocab = vocab or Vocab()
+        n = len(demands)
+        self.ids = np.fromiter((d.id for d in demands), np.int64, n)
+        self.row_of = {int(i): r for r, i in enumerate(self.ids)}
+        self.enterprise = np.fromiter((d.enterprise_id for d in demands), np.int64, n)
+        self.coords = _radians([d.lat for d in demands], [d.lon for d in demands]).reshape(n, 2)
+        self.radius = np.fromiter((d.radius_km for d in demands), np.float64, n)
+        self.remaining = np.fromiter((d.remaining_kg for d in demands), np.int64, n)
+        self.grade = np.fromiter((grade_index(d.grade) for d in demands), np.int8, n)
+        self.has_licence = np.fromiter((d.has_licence for d in demands), bool, n)
+        self.lic_from = np.fromiter(
+            (day_number(d.licence_from, NO_DAY) for d in demands), np.int32, n
+        )
+        self.lic_until = np.fromiter(
+            (day_number(d.licence_until, NO_DAY) for d in demands), np.int32, n
+        )
+        self.alive = np.ones(n, bool)
+        self._postings(demands)
+
+    def _postings(self, demands: list[Demand]) -> None:
+        rows, codes, subs, cats, licensed = [], [], [], [], []
+        for r, d in enumerate(demands):
+            for key in d.codes:
+                rows.append(r)
+                codes.append(self.vocab(key.code))
+                subs.append(self.vocab(key.subcategory))
+                cats.append(self.vocab(key.category))
+                licensed.append(key.code in d.licence_codes)
+        self.p_row = np.asarray(rows, np.int64)
+        self.p_code = np.asarray(codes, np.int32)
+        self.p_sub = np.asarray(subs, np.int32)
+        self.p_licensed = np.asarray(licensed, bool)
+        p_cat = np.asarray(cats, np.int32)
+        bands = np.asarray([_band(self.radius[r]) for r in rows], np.int8)
+        self.groups: dict[int, list[_Group]] = {}
+        if not len(rows):
+            return
+        order = np.lexsort((bands, p_cat))
+        keys = np.stack([p_cat[order], bands[order]], axis=1)
+        starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], axis=1)])
+        for s, e in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+            members = order[s:e]
+            group = _Group(
+                BallTree(self.coords[self.p_row[members]], metric="haversine"),
+                members,
+                float(self.radius[self.p_row[members]].max()),
+            )
+            self.groups.setdefault(int(p_cat[members[0]]), []).append(group)
+
+    def __len__(self) -> int:
+        return int(self.alive.sum())
+
+    def drop(self, listing_ids) -> None:
+        for i in listing_ids:
+            r = self.row_of.get(int(i))
+            if r is not None:
+                self.alive[r] = False
+
+    def candidates(self, supply: Supply, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
+        """Postings of the lot's category near enough for some band, with great-circle km."""
+        point = _radians([supply.lat], [supply.lon])
+        found, dist = [], []
+        for group in self.groups.get(self.vocab.get(supply.code.category), ()):
+            reach = group.max_radius_km * NEAR_MISS / road_factor / EARTH_KM
+            idx, d = group.tree.query_radius(point, r=reach, return_distance=True)
+            found.append(group.postings[idx[0]])
+            dist.append(d[0] * EARTH_KM)
+        if not found:
+            return np.empty(0, np.int64), np.empty(0)
+        return np.concatenate(found), np.concatenate(dist)
+
+    def rank(self, supply: Supply, settings: Settings, today, k: int = 10) -> Ranking:
+        postings, km = self.candidates(supply, settings.road_factor)
+        level = self._code_level(postings, supply)
+        rows = self.p_row[postings]
+        live = self.alive[rows]
+        rows, level, km = rows[live], level[live], km[live]
+        if not len(rows):
+            return rank(self._pairs(rows, level, km, supply, today, settings), settings, k)
+        # Several codes of one recycler may fit the lot: keep its best code level.
+        order = np.lexsort((-np.nan_to_num(level, nan=-1.0), rows))
+        first = np.flatnonzero(np.r_[True, rows[order][1:] != rows[order][:-1]])
+        pick = order[first]
+        rows, level, km = rows[pick], level[pick], km[pick]
+        return rank(self._pairs(rows, level, km, supply, today, settings), settings, k)
+
+    def _code_level(self, postings: np.ndarray, supply: Supply) -> np.ndarray:
+        code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)
+        exact = self.p_code[postings] == code
+        if supply.code.hazardous:
+            # Hazardous: only the exact code, and only if the licence covers it.
+            return np.where(exact & self.p_licensed[postings], LEVEL["exact"], np.nan)
+        same_sub = (self.p_sub[postings] == sub) & (sub >= 0)
+        return np.where(
+            exact, LEVEL["exact"], np.where(same_sub, LEVEL["subcategory"], LEVEL["category"])
+        )
+
+    def _pairs(self, rows, level, km, supply: Supply, today, settings: Settings) -> Pairs:
+        day = day_number(today, 0)
+        valid = (self.lic_from[rows] <= day) & (day <= self.lic_until[rows])
+        licence_ok = np.where(self.has_licence[rows], valid, not supply.code.hazardous)
+        return Pairs(
+            ids=self.ids[rows],
+            same_enterprise=self.enterprise[rows] == supply.enterprise_id,
+            code=level,
+            distance_km=km * settings.road_factor,
+            radius_km=self.radius[rows],
+            remaining_kg=self.remaining[rows],
+            quantity_kg=np.full(len(rows), supply.quantity_kg, np.int64),
+            licence_ok=licence_ok,
+            grade=self.grade[rows],
+        )

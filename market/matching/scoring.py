@@ -1,0 +1,98 @@
+"""Hard filters and the weighted score over arrays of candidate pairs. Pure numpy."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from market.matching.types import Filter, Match, Ranking, Settings
+
+GRADES = ("A", "B", "C", "D", None)
+GRADE_D = 3
+EXAMPLES = 5
+
+
+def grade_index(grade: str | None) -> int:
+    return GRADES.index(grade if grade in GRADES else None)
+
+
+@dataclass
+class Pairs:
+    """One row per candidate counterpart of the listing being matched."""
+
+    ids: np.ndarray  # counterpart listing ids
+    same_enterprise: np.ndarray  # bool
+    code: np.ndarray  # code part in [0, 1]; NaN when no compatible code
+    distance_km: np.ndarray  # road km (great-circle × road factor)
+    radius_km: np.ndarray  # the recycler's service radius for each pair
+    remaining_kg: np.ndarray  # the recycler's remaining capacity
+    quantity_kg: np.ndarray  # the lot's quantity
+    licence_ok: np.ndarray  # bool: a licence valid on the day where one is needed
+    grade: np.ndarray  # counterpart's grade index into GRADES
+
+
+def failing_filter(p: Pairs) -> np.ndarray:
+    """Index into Filter order of the first hard filter each pair fails; -1 = passes."""
+    checks = (
+        p.same_enterprise,
+        np.isnan(p.code),
+        p.distance_km > p.radius_km,
+        p.remaining_kg <= 0,
+        ~p.licence_ok,
+        p.grade == GRADE_D,
+    )
+    first = np.full(len(p.ids), -1, dtype=np.int8)
+    for i in range(len(checks) - 1, -1, -1):
+        first[checks[i]] = i
+    return first
+
+
+def scores(p: Pairs, settings: Settings) -> tuple[np.ndarray, ...]:
+    """The four parts and the weighted total; monotone in each part."""
+    code = np.nan_to_num(p.code, nan=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distance = np.clip(1.0 - p.distance_km / p.radius_km, 0.0, 1.0)
+        capacity = np.clip(p.remaining_kg / np.maximum(p.quantity_kg, 1), 0.0, 1.0)
+    table = np.array([settings.grade_value(g) for g in GRADES])
+    credit = table[p.grade]
+    w = settings.weights.as_tuple()
+    total = w[0] * code + w[1] * distance + w[2] * capacity + w[3] * credit
+    return total, code, distance, capacity, credit
+
+
+def rank(p: Pairs, settings: Settings, k: int) -> Ranking:
+    first = failing_filter(p)
+    excluded, examples = {}, {}
+    for i, name in enumerate(Filter):
+        hit = np.flatnonzero(first == i)
+        if len(hit):
+            excluded[name] = int(len(hit))
+            examples[name] = [int(x) for x in np.sort(p.ids[hit])[:EXAMPLES]]
+    keep = np.flatnonzero(first == -1)
+    total, code, distance, capacity, credit = scores(p, settings)
+    top = _top_k(total[keep], p.distance_km[keep], p.ids[keep], k)
+    rows = keep[top]
+    matches = [
+        Match(
+            id=int(p.ids[r]),
+            score=float(total[r]),
+            code=float(code[r]),
+            distance_km=float(p.distance_km[r]),
+            distance=float(distance[r]),
+            capacity=float(capacity[r]),
+            credit=float(credit[r]),
+            grade=GRADES[int(p.grade[r])],
+        )
+        for r in rows
+    ]
+    return Ranking(matches=matches, excluded=excluded, examples=examples, candidates=len(p.ids))
+
+
+def _top_k(total: np.ndarray, distance: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Best score first; ties by nearer, then lower id: the same order every time."""
+    if len(total) > 4 * k:
+        cut = np.partition(-total, k - 1)[k - 1]
+        pool = np.flatnonzero(-total <= cut)
+    else:
+        pool = np.arange(len(total))
+    order = np.lexsort((ids[pool], distance[pool], -total[pool]))
+    return pool[order[:k]]

@@ -1,0 +1,227 @@
+"""The one database-aware part of matching: rows into core types, the live indexes
+of this process, park settings, and loading the ranked listings for display.
+
+How stale a ranking can be: in the process that made a change, not at all (the
+change marks the indexes dirty and the next ranking reads it). In other worker
+processes, by at most MATCHING_REFRESH_SECONDS (default 1 s) after the change is
+committed: each ranking first re-reads listings whose updated_at is newer than
+the last read minus a 60 s margin. A transaction that commits more than 60 s
+after it stamped updated_at, or a credit grade change, is picked up by the full
+rebuild every MATCHING_REBUILD_SECONDS (default 600 s).
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from market.accounts.models import Enterprise, Licence, ParkMatchSettings
+from market.catalog.models import WasteCode
+from market.db import utcnow
+from market.extensions import db
+from market.listings.models import DemandListing, SupplyListing
+from market.listings.states import ListingStatus
+from market.matching.live import LiveIndex
+from market.matching.types import CodeKey, Demand, Ranking, Settings, Supply, Weights
+
+MARGIN = timedelta(seconds=60)
+
+
+def _key(code: WasteCode) -> CodeKey:
+    return CodeKey.parse(code.code, code.is_hazardous)
+
+
+def demand_of(row: DemandListing, today: date) -> Demand:
+    licence: Licence | None = row.licence
+    return Demand(
+        id=row.id,
+        enterprise_id=row.enterprise_id,
+        lat=row.lat,
+        lon=row.lon,
+        codes=tuple(_key(c) for c in row.codes),
+        remaining_kg=row.remaining_capacity_kg,
+        radius_km=float(row.service_radius_km),
+        licence_codes=frozenset(c.code for c in licence.codes) if licence else frozenset(),
+        licence_from=licence.valid_from if licence else None,
+        licence_until=licence.valid_until if licence else None,
+        has_licence=licence is not None,
+        grade=row.enterprise.grade_on(today),
+    )
+
+
+def supply_of(row: SupplyListing, today: date) -> Supply:
+    return Supply(
+        id=row.id,
+        enterprise_id=row.enterprise_id,
+        lat=row.lat,
+        lon=row.lon,
+        code=_key(row.waste_code),
+        quantity_kg=row.quantity_kg,
+        grade=row.enterprise.grade_on(today),
+    )
+
+
+def _open(model, today: date):
+    return (model.status == ListingStatus.OPEN) & (model.available_until >= today)
+
+
+def _demand_rows(condition):
+    return (
+        db.session.execute(
+            db.select(DemandListing)
+            .where(condition)
+            .options(
+                selectinload(DemandListing.codes),
+                selectinload(DemandListing.enterprise),
+                selectinload(DemandListing.licence).selectinload(Licence.codes),
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def _supply_rows(condition):
+    return (
+        db.session.execute(
+            db.select(SupplyListing)
+            .where(condition)
+            .options(selectinload(SupplyListing.waste_code), selectinload(SupplyListing.enterprise))
+        )
+        .scalars()
+        .all()
+    )
+
+
+@dataclass
+class _State:
+    demand: LiveIndex
+    supply: LiveIndex
+    built_at: float
+    checked_at: float
+    watermark: object  # datetime of the last read
+    day: date
+    dirty: bool = False
+
+
+_lock = threading.Lock()
+_states: dict[str, _State] = {}
+
+
+def _build(today: date) -> _State:
+    started = utcnow()
+    demands = [demand_of(r, today) for r in _demand_rows(_open(DemandListing, today))]
+    supplies = [supply_of(r, today) for r in _supply_rows(_open(SupplyListing, today))]
+    now = time.monotonic()
+    return _State(
+        LiveIndex.for_demand(demands), LiveIndex.for_supply(supplies), now, now, started, today
+    )
+
+
+def _refresh(state: _State, today: date) -> None:
+    started = utcnow()
+    since = state.watermark - MARGIN
+    for model, index, rows_of, convert in (
+        (DemandListing, state.demand, _demand_rows, demand_of),
+        (SupplyListing, state.supply, _supply_rows, supply_of),
+    ):
+        changed = rows_of(model.updated_at >= since)
+        live = [
+            convert(r, today)
+            for r in changed
+            if r.status == ListingStatus.OPEN and r.available_until >= today
+        ]
+        live_ids = {x.id for x in live}
+        gone = [r.id for r in changed if r.id not in live_ids]
+        index.apply(live, gone)
+    state.watermark, state.checked_at, state.dirty = started, time.monotonic(), False
+
+
+def _state(today: date) -> _State:
+    config = current_app.config
+    key = db.engine.url.render_as_string()
+    with _lock:
+        state = _states.get(key)
+        now = time.monotonic()
+        if (
+            state is None
+            or state.day != today
+            or now - state.built_at >= config["MATCHING_REBUILD_SECONDS"]
+        ):
+            state = _states[key] = _build(today)
+        elif state.dirty or now - state.checked_at >= config["MATCHING_REFRESH_SECONDS"]:
+            _refresh(state, today)
+        return state
+
+
+def mark_dirty() -> None:
+    """Called by the listing services: this process's next ranking re-reads changes."""
+    for state in _states.values():
+        state.dirty = True
+
+
+def reset() -> None:
+    with _lock:
+        _states.clear()
+
+
+def settings_row(park_id: int) -> ParkMatchSettings:
+    row = db.session.execute(
+        db.select(ParkMatchSettings).filter_by(park_id=park_id)
+    ).scalar_one_or_none()
+    return row or ParkMatchSettings(
+        park_id=park_id,
+        w_code=0.35,
+        w_distance=0.25,
+        w_capacity=0.20,
+        w_credit=0.20,
+        grade_a=1.0,
+        grade_b=0.8,
+        grade_c=0.5,
+        grade_none=0.6,
+        default_radius_km=50,
+        road_factor=1.0,
+    )
+
+
+def settings_for(park_id: int) -> Settings:
+    return to_settings(settings_row(park_id))
+
+
+def to_settings(row) -> Settings:
+    return Settings(
+        weights=Weights(row.w_code, row.w_distance, row.w_capacity, row.w_credit),
+        grade_values={"A": row.grade_a, "B": row.grade_b, "C": row.grade_c, None: row.grade_none},
+        road_factor=row.road_factor,
+    )
+
+
+def rank_demand_for(
+    listing: SupplyListing, k: int = 10, settings: Settings | None = None, today: date | None = None
+) -> Ranking:
+    today = today or date.today()
+    settings = settings or settings_for(listing.enterprise.park_id)
+    return _state(today).demand.rank(supply_of(listing, today), settings, today, k)
+
+
+def rank_supply_for(
+    listing: DemandListing, k: int = 10, settings: Settings | None = None, today: date | None = None
+) -> Ranking:
+    today = today or date.today()
+    settings = settings or settings_for(listing.enterprise.park_id)
+    return _state(today).supply.rank(demand_of(listing, today), settings, today, k)
+
+
+def load(model, ids) -> dict[int, object]:
+    """The listings a ranking names, with what the page shows of them."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(model)
+        .where(model.id.in_(list(ids)))
+        .options(selectinload(model.enterprise).selectinload(Enterprise.park))
+    ).scalars()
+    return {r.id: r for r in rows}

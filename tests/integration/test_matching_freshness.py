@@ -1,0 +1,102 @@
+"""How stale a ranking can be (README, market/matching/service.py): changes made in
+this process show at once; changes committed by another worker show once the
+refresh interval has passed; grade changes show after the periodic rebuild."""
+
+from datetime import timedelta
+
+import pytest
+from flask import current_app
+from sqlalchemy import update
+
+from market.accounts.models import Enterprise
+from market.db import utcnow
+from market.extensions import db
+from market.listings.models import DemandListing
+from market.matching import service
+from tests import factories
+
+
+@pytest.fixture()
+def intervals():
+    config = current_app.config
+    old = (config.get("MATCHING_REFRESH_SECONDS"), config.get("MATCHING_REBUILD_SECONDS"))
+    yield config
+    config["MATCHING_REFRESH_SECONDS"], config["MATCHING_REBUILD_SECONDS"] = old
+
+
+def ids(lot):
+    return [m.id for m in service.rank_demand_for(lot).matches]
+
+
+def test_this_process_sees_its_own_changes_at_once(world, intervals):
+    intervals["MATCHING_REFRESH_SECONDS"] = 3600
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    first = factories.demand(world.recycler)
+    assert ids(lot) == [first.id]
+    from market.listings import services
+
+    services.withdraw(world.recycler, first)
+    assert ids(lot) == []
+
+
+def _other_worker_opens(listing_id: int) -> None:
+    """Another process publishes: the row changes, this process is not told."""
+    db.session.execute(
+        update(DemandListing)
+        .where(DemandListing.id == listing_id)
+        .values(status="open", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def test_another_workers_change_shows_after_the_refresh_interval(world, intervals):
+    intervals["MATCHING_REFRESH_SECONDS"] = 3600
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    draft = factories.demand(world.recycler, publish=False)
+    db.session.commit()
+    assert ids(lot) == []
+    _other_worker_opens(draft.id)
+    assert ids(lot) == []  # stale: within the refresh interval
+    intervals["MATCHING_REFRESH_SECONDS"] = 0
+    assert ids(lot) == [draft.id]
+
+
+def test_a_change_stamped_before_the_last_read_but_committed_later_is_not_lost(world, intervals):
+    intervals["MATCHING_REFRESH_SECONDS"] = 0
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    draft = factories.demand(world.recycler, publish=False)
+    db.session.commit()
+    assert ids(lot) == []
+    # Stamped 30 s ago (a slow transaction), committed only now: inside the 60 s margin.
+    db.session.execute(
+        update(DemandListing)
+        .where(DemandListing.id == draft.id)
+        .values(status="open", updated_at=utcnow() - timedelta(seconds=30))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    assert ids(lot) == [draft.id]
+
+
+def test_grade_changes_show_after_the_periodic_rebuild(world, intervals):
+    intervals["MATCHING_REFRESH_SECONDS"] = 0
+    intervals["MATCHING_REBUILD_SECONDS"] = 3600
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    demand = factories.demand(world.recycler)
+    db.session.execute(
+        update(DemandListing)
+        .values(updated_at=utcnow() - timedelta(minutes=5))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    assert ids(lot) == [demand.id]
+    db.session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == world.recycler.enterprise_id)
+        .values(credit_grade="D", credit_grade_until=utcnow().date() + timedelta(days=30))
+    )
+    db.session.commit()
+    assert ids(lot) == [demand.id]  # not yet
+    intervals["MATCHING_REBUILD_SECONDS"] = 0
+    assert ids(lot) == []
