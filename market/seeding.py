@@ -178,7 +178,12 @@ class DemoBuilder:
         ]
         db.session.flush()
         self._named_users(spec, generators, recyclers, transporters)
-        for enterprise in generators:
+        for i, enterprise in enumerate(generators):
+            if i < 2:  # the named demo accounts: one general and one hazardous lot each
+                profile = self.data["waste_profiles"][enterprise.industry]
+                self._supply(enterprise, next(p for p in profile if p[0].startswith("ISW")))
+                self._supply(enterprise, next(p for p in profile if not p[0].startswith("ISW")))
+                continue
             for _ in range(self.rng.choice((0, 1, 1, 1, 2))):
                 self._supply(enterprise)
 
@@ -238,9 +243,9 @@ class DemoBuilder:
         )
         listings.publish(user, demand, today=self.today)
 
-    def _supply(self, enterprise: Enterprise) -> None:
+    def _supply(self, enterprise: Enterprise, pick: list | None = None) -> None:
         profile = self.data["waste_profiles"][enterprise.industry]
-        code, local_name, lo, hi, price = self.rng.choice(profile)
+        code, local_name, lo, hi, price = pick or self.rng.choice(profile)
         user = enterprise.users[0]
         recurring = self.rng.random() < 0.4
         start = self.today - timedelta(days=self.rng.randint(0, 20))
@@ -261,7 +266,7 @@ class DemoBuilder:
                 description=f"{enterprise.name}产生的{local_name}，{enterprise.industry}生产线。",
             ),
         )
-        fate = self.rng.random()
+        fate = self.rng.random() if pick is None else 1.0  # named accounts: open lots
         if fate < 0.08:
             return  # stays a draft
         listings.publish(user, listing, today=self.today)
