@@ -1,6 +1,6 @@
 """The application factory."""
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -29,7 +29,10 @@ def create_app(config: object | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """API: Accept-Language. Pages: session choice, then the user's saved one. Else Chinese."""
+    """API: Accept-Language. Pages: session choice, then the user's saved one. Else Chinese
+    (also outside requests: commands, schedulers, worker threads)."""
+    if not has_request_context():
+        return "zh_CN"
     if request.path.startswith("/api/"):
         return request.accept_languages.best_match(LANGUAGES, default="zh_CN")
     chosen = session.get("lang")
@@ -63,6 +66,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
+    app.extensions["payments"] = payment_gateway(app.config)
+
+
+def payment_gateway(config):
+    from market.deals.gateway import StripeGateway
+
+    live = config["STRIPE_API_KEY"].startswith("sk_live_")
+    return StripeGateway(
+        config["STRIPE_API_KEY"],
+        config["STRIPE_API_BASE"] or None,
+        timeout=config["STRIPE_TIMEOUT_SECONDS"],
+        test_cards=config["PAYMENTS_TEST_CARDS"] and not live,
+    )
 
 
 def register_blueprints(app: Flask) -> None:
@@ -70,11 +86,13 @@ def register_blueprints(app: Flask) -> None:
     from market.admin.views import bp as admin
     from market.api import bp as api
     from market.catalog.views import bp as catalog
+    from market.deals.views import bp as deals
+    from market.inbox.views import bp as inbox
     from market.listings.views import bp as listings
     from market.matching.views import bp as matching
     from market.views import bp as main
 
-    for blueprint in (main, accounts, catalog, listings, matching, admin, api):
+    for blueprint in (main, accounts, catalog, listings, matching, deals, inbox, admin, api):
         app.register_blueprint(blueprint)
 
 

@@ -42,6 +42,15 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     PASSWORD_HASH_METHOD = "scrypt"
     LISTINGS_PER_PAGE = 20
+    # Open bidding: a bid this close to the deadline moves it this far out.
+    BID_EXTENSION_MINUTES = int(os.environ.get("MARKET_BID_EXTENSION_MINUTES", "5"))
+    # Payments: the official stripe client; localstripe (started by run.sh and the tests)
+    # unless MARKET_STRIPE_API_BASE is set empty and a live key is given.
+    STRIPE_API_KEY = os.environ.get("MARKET_STRIPE_API_KEY", "sk_test_localstripe")
+    STRIPE_API_BASE = os.environ.get("MARKET_STRIPE_API_BASE", "http://127.0.0.1:8420")
+    STRIPE_TIMEOUT_SECONDS = float(os.environ.get("MARKET_STRIPE_TIMEOUT_SECONDS", "10"))
+    # Attach Stripe's test card to new customers: development and tests only.
+    PAYMENTS_TEST_CARDS = os.environ.get("MARKET_PAYMENTS_TEST_CARDS", "1") == "1"
     # How often a worker re-reads changed listings into its matching index, and
     # rebuilds it whole (README: "How fresh matches are").
     MATCHING_REFRESH_SECONDS = float(os.environ.get("MARKET_MATCHING_REFRESH_SECONDS", "1"))

@@ -40,6 +40,43 @@ def current_locale() -> str:
     return "en" if get_locale().language == "en" else "zh_CN"
 
 
+def bid_status_label(status: str) -> str:
+    return {
+        "active": _("active"),
+        "withdrawn": _("withdrawn"),
+        "accepted": _("accepted"),
+        "rejected": _("not chosen"),
+        "lapsed": _("lapsed"),
+    }.get(status, status)
+
+
+def deal_status_label(status: str) -> str:
+    return {"made": _("made"), "cancelled": _("cancelled"), "completed": _("completed")}.get(
+        status, status
+    )
+
+
+def payment_status_label(status: str | None) -> str:
+    return {
+        None: _("no payment (zero amount)"),
+        "pending": _("awaiting payment"),
+        "authorised": _("authorised"),
+        "captured": _("captured"),
+        "cancelled": _("released"),
+        "failed": _("refused"),
+    }.get(status, status)
+
+
+def unread_messages() -> int:
+    from flask_login import current_user
+
+    from market.inbox.services import unread_count
+
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    return unread_count(current_user.enterprise_id)
+
+
 def register(app: Flask) -> None:
     from market.listings.services import event_label, status_label
 
@@ -49,4 +86,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(status_label)
     app.add_template_filter(event_label)
     app.add_template_filter(role_label)
+    app.add_template_filter(bid_status_label)
+    app.add_template_filter(deal_status_label)
+    app.add_template_filter(payment_status_label)
     app.add_template_global(current_locale)
+    app.add_template_global(unread_messages)

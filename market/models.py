@@ -2,9 +2,18 @@
 
 from market.accounts.models import ApiToken, Enterprise, Licence, Park, ParkMatchSettings, User
 from market.catalog.models import CodeEdition, WasteAlias, WasteCode
-from market.listings.models import DemandListing, ListingEventRow, SupplyListing
+from market.deals.models import Deal, DealEventRow, Payment, PaymentEventRow
+from market.inbox.models import Message
+from market.listings.models import Bid, BidEventRow, DemandListing, ListingEventRow, SupplyListing
 
 __all__ = [
+    "Bid",
+    "BidEventRow",
+    "Deal",
+    "DealEventRow",
+    "Message",
+    "Payment",
+    "PaymentEventRow",
     "ApiToken",
     "CodeEdition",
     "DemandListing",

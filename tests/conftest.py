@@ -19,9 +19,17 @@ from market.app import create_app  # noqa: E402
 from market.config import TestConfig  # noqa: E402
 from market.extensions import db  # noqa: E402
 from tests import factories  # noqa: E402
+from tests.localstripe_server import LocalStripe  # noqa: E402
 
 KEPT = ("parks", "code_editions", "waste_codes", "waste_aliases")
 WIPED = (
+    "messages",
+    "payment_events",
+    "payments",
+    "deal_events",
+    "deals",
+    "bid_events",
+    "bids",
     "park_match_settings",
     "listing_events",
     "demand_listing_codes",
@@ -43,10 +51,21 @@ def _reset_schema() -> None:
 
 
 @pytest.fixture(scope="session")
-def app():
+def stripe_server():
+    server = LocalStripe().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(stripe_server):
     from flask_migrate import upgrade
 
+    from market.app import payment_gateway
+
     app = create_app(TestConfig)
+    app.config["STRIPE_API_BASE"] = stripe_server.url
+    app.extensions["payments"] = payment_gateway(app.config)
     with app.app_context():
         _reset_schema()
         upgrade()

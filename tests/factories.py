@@ -145,3 +145,25 @@ class World:
         )
         db.session.commit()
         return world
+
+
+def bidder(codes=("ISW-17-01-01",), capacity_t: str = "100", lat=None, lon=None, grade=None):
+    """A recycler with a licence and an open demand listing taking `codes`."""
+    from market.extensions import db as _db
+
+    e = enterprise(("recycler",), lat=lat, lon=lon)
+    e.credit_grade = grade
+    e.credit_grade_until = date.today() + timedelta(days=700) if grade else None
+    lic = licence(e, codes=list(codes))
+    u = user(e)
+    demand(u, waste_codes=list(codes), licence_id=lic.id, remaining_capacity_t=Decimal(capacity_t))
+    _db.session.flush()
+    return u
+
+
+def bid(recycler: User, lot, price="1000", quantity="5", **kw):
+    from market.listings.bidding import BidInput, place_bid
+
+    return place_bid(
+        recycler, lot.id, BidInput(price_yuan=Decimal(price), quantity_t=Decimal(quantity), **kw)
+    )

@@ -69,6 +69,9 @@ class Enterprise(db.Model):
     # grading workflow writes these, the matcher reads them.
     credit_grade: Mapped[str | None] = mapped_column(String(1))
     credit_grade_until: Mapped[date | None] = mapped_column(Date)
+    # The payment gateway's customer and default payment method for this enterprise.
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     park: Mapped[Park] = relationship(back_populates="enterprises")

@@ -158,7 +158,7 @@ class ListingEventRow(db.Model):
     demand_listing_id: Mapped[int | None] = mapped_column(
         ForeignKey("demand_listings.id"), index=True
     )
-    event: Mapped[str] = mapped_column(String(12))
+    event: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str] = mapped_column(String(12))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -166,3 +166,47 @@ class ListingEventRow(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
 
     actor: Mapped[User | None] = relationship()
+
+
+class Bid(db.Model):
+    """A recycler's offer on an open lot: price per tonne, quantity, validity."""
+
+    __tablename__ = "bids"
+    __table_args__ = (
+        CheckConstraint(f"quantity_kg > 0 AND quantity_kg <= {MAX_KG}", name="quantity_range"),
+        CheckConstraint(
+            f"price_fen BETWEEN -{MAX_PRICE_FEN} AND {MAX_PRICE_FEN}", name="price_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supply_listing_id: Mapped[int] = mapped_column(ForeignKey("supply_listings.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    demand_listing_id: Mapped[int] = mapped_column(ForeignKey("demand_listings.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    price_fen: Mapped[int] = mapped_column(BigInteger)  # per tonne
+    quantity_kg: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    match_score: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    listing: Mapped[SupplyListing] = relationship()
+    enterprise: Mapped[Enterprise] = relationship()
+    demand: Mapped[DemandListing] = relationship()
+    created_by: Mapped[User] = relationship()
+
+
+class BidEventRow(db.Model):
+    """One status change of one bid; rows are only ever added."""
+
+    __tablename__ = "bid_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), index=True)
+    event: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

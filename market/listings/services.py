@@ -32,6 +32,7 @@ from market.listings.states import (
 from market.matching import service as matching
 
 UNITS = ("t", "m3", "piece")
+EXPIRABLE = (ListingStatus.OPEN, ListingStatus.BIDS_CLOSED)
 TITLE_MAX = 120
 
 
@@ -74,7 +75,7 @@ class DemandInput:
     extra: dict = field(default_factory=dict)
 
 
-def _finite_decimal(value, field_name: str) -> Decimal:
+def finite_decimal(value, field_name: str) -> Decimal:
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -93,7 +94,7 @@ def _quantity_kg(quantity: Decimal, unit: str, kg_per_unit: int | None) -> tuple
         raise DomainError(
             _("Give the weight of one unit in kilograms (1 to 10,000,000)."), field="kg_per_unit"
         )
-    quantity = _finite_decimal(quantity, "quantity")
+    quantity = finite_decimal(quantity, "quantity")
     if quantity <= 0:
         raise DomainError(_("The quantity must be more than zero."), field="quantity")
     kg = int((quantity * kg_per_unit).to_integral_value())
@@ -106,8 +107,8 @@ def _quantity_kg(quantity: Decimal, unit: str, kg_per_unit: int | None) -> tuple
     return kg, kg_per_unit
 
 
-def _price_fen(yuan, field_name: str) -> int:
-    fen = yuan_to_fen(_finite_decimal(yuan, field_name))
+def price_fen(yuan, field_name: str) -> int:
+    fen = yuan_to_fen(finite_decimal(yuan, field_name))
     if abs(fen) > MAX_PRICE_FEN:
         raise DomainError(
             _("The price is outside the plausible range (±10 million yuan per tonne)."),
@@ -170,11 +171,11 @@ def _apply_supply(listing: SupplyListing, user: User, data: SupplyInput) -> None
     listing.local_name = _check_text(data.local_name or data.title, "local_name")[:80]
     listing.description = (data.description or "").strip()
     listing.unit, listing.kg_per_unit, listing.quantity_kg = data.unit, kg_per_unit, kg
-    listing.quantity = _finite_decimal(data.quantity, "quantity").quantize(Decimal("0.001"))
+    listing.quantity = finite_decimal(data.quantity, "quantity").quantize(Decimal("0.001"))
     listing.recurrence, listing.packaging = data.recurrence, (data.packaging or "").strip()[:80]
     listing.address, listing.lat, listing.lon = address, lat, lon
     listing.available_from, listing.available_until = data.available_from, data.available_until
-    listing.asking_price_fen = _price_fen(data.asking_price_yuan, "asking_price_yuan")
+    listing.asking_price_fen = price_fen(data.asking_price_yuan, "asking_price_yuan")
     listing.bidding_mode, listing.bid_deadline = data.bidding_mode, deadline
 
 
@@ -204,8 +205,17 @@ def create_supply(user: User, data: SupplyInput) -> SupplyListing:
 
 
 def update_supply(user: User, listing: SupplyListing, data: SupplyInput) -> SupplyListing:
+    from market.listings.bidding import has_active_bids
+
     require_owner(user, listing)
     _require_editable(listing)
+    if has_active_bids(listing.id):
+        raise Conflict(
+            _(
+                "The lot has active bids; it can no longer be edited. Withdraw it "
+                "and post a new one if it has changed."
+            )
+        )
     with db.session.no_autoflush:
         _apply_supply(listing, user, data)
     db.session.flush()
@@ -230,7 +240,7 @@ def _apply_demand(listing: DemandListing, user: User, data: DemandInput) -> None
     licence = _resolve_licence(user, data.licence_id)
     _check_dates(data.available_from, data.available_until)
     _check_hazardous_licence(codes, licence, data.available_from)
-    capacity = _finite_decimal(data.remaining_capacity_t, "remaining_capacity_t")
+    capacity = finite_decimal(data.remaining_capacity_t, "remaining_capacity_t")
     kg = int((capacity * 1000).to_integral_value())
     if kg <= 0 or kg > MAX_KG:
         raise DomainError(
@@ -253,7 +263,7 @@ def _apply_demand(listing: DemandListing, user: User, data: DemandInput) -> None
     listing.description = (data.description or "").strip()
     listing.quality_requirements = (data.quality_requirements or "").strip()
     listing.remaining_capacity_kg, listing.service_radius_km = kg, radius
-    listing.price_offered_fen = _price_fen(data.price_offered_yuan, "price_offered_yuan")
+    listing.price_offered_fen = price_fen(data.price_offered_yuan, "price_offered_yuan")
     listing.address, listing.lat, listing.lon = address, lat, lon
     listing.available_from, listing.available_until = data.available_from, data.available_until
 
@@ -357,6 +367,14 @@ def publish(user: User, listing, today: date | None = None) -> None:
 def withdraw(user: User, listing) -> None:
     require_owner(user, listing)
     transition(listing, ListingEvent.WITHDRAW, user)
+    _lapse(listing)
+
+
+def _lapse(listing) -> None:
+    if isinstance(listing, SupplyListing):
+        from market.listings.bidding import lapse_bids
+
+        lapse_bids(listing)
 
 
 def expire_due(today: date | None = None) -> int:
@@ -366,9 +384,7 @@ def expire_due(today: date | None = None) -> int:
     for model in (SupplyListing, DemandListing):
         due = (
             db.session.execute(
-                db.select(model).where(
-                    model.status == ListingStatus.OPEN, model.available_until < today
-                )
+                db.select(model).where(model.status.in_(EXPIRABLE), model.available_until < today)
             )
             .scalars()
             .all()
@@ -376,6 +392,7 @@ def expire_due(today: date | None = None) -> int:
         for listing in due:
             try:
                 transition(listing, ListingEvent.EXPIRE, None, note="end date passed")
+                _lapse(listing)
                 count += 1
             except Conflict:
                 continue  # changed meanwhile by its owner: their change stands
@@ -385,9 +402,10 @@ def expire_due(today: date | None = None) -> int:
 def expire_if_due(listing, today: date | None = None) -> None:
     """The check on access: an open listing past its end date expires when looked at."""
     today = today or date.today()
-    if listing.status == ListingStatus.OPEN and listing.available_until < today:
+    if listing.status in EXPIRABLE and listing.available_until < today:
         try:
             transition(listing, ListingEvent.EXPIRE, None, note="end date passed")
+            _lapse(listing)
         except Conflict:
             db.session.refresh(listing)
 

@@ -1,11 +1,16 @@
-"""Listing lifecycles as transition tables. Pure: no Flask, no session."""
+"""Listing and bid lifecycles as transition tables. Pure: no Flask, no session."""
 
 from enum import StrEnum
+
+from market.lifecycle import InvalidTransition, allowed_events, next_status
+
+__all__ = ["InvalidTransition", "allowed_events", "next_status"]
 
 
 class ListingStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"
+    BIDS_CLOSED = "bids_closed"  # past the bidding deadline: no more bids, award still possible
     AWARDED = "awarded"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
@@ -19,13 +24,9 @@ class ListingEvent(StrEnum):
     EXPIRE = "expire"
     AWARD = "award"
     CLOSE = "close"
-
-
-class InvalidTransition(Exception):
-    def __init__(self, status: ListingStatus, event: ListingEvent):
-        super().__init__(f"cannot {event} a listing that is {status}")
-        self.status = status
-        self.event = event
+    CLOSE_BIDDING = "close_bidding"
+    EXTEND = "extend"  # logged only: the bidding deadline moved (anti-sniping)
+    REOPEN = "reopen"  # the deal was cancelled before pickup
 
 
 S, E = ListingStatus, ListingEvent
@@ -36,6 +37,11 @@ SUPPLY_TRANSITIONS: dict[tuple[ListingStatus, ListingEvent], ListingStatus] = {
     (S.OPEN, E.WITHDRAW): S.WITHDRAWN,
     (S.OPEN, E.EXPIRE): S.EXPIRED,
     (S.OPEN, E.AWARD): S.AWARDED,
+    (S.OPEN, E.CLOSE_BIDDING): S.BIDS_CLOSED,
+    (S.BIDS_CLOSED, E.AWARD): S.AWARDED,
+    (S.BIDS_CLOSED, E.WITHDRAW): S.WITHDRAWN,
+    (S.BIDS_CLOSED, E.EXPIRE): S.EXPIRED,
+    (S.AWARDED, E.REOPEN): S.OPEN,
     (S.AWARDED, E.CLOSE): S.CLOSED,
 }
 
@@ -46,17 +52,33 @@ DEMAND_TRANSITIONS: dict[tuple[ListingStatus, ListingEvent], ListingStatus] = {
     (S.OPEN, E.WITHDRAW): S.WITHDRAWN,
     (S.OPEN, E.EXPIRE): S.EXPIRED,
     (S.OPEN, E.CLOSE): S.CLOSED,
+    (S.CLOSED, E.REOPEN): S.OPEN,  # a cancelled deal gave capacity back
 }
 
 EDITABLE = frozenset({S.DRAFT, S.OPEN})
 
 
-def next_status(table, status: ListingStatus, event: ListingEvent) -> ListingStatus:
-    try:
-        return table[(ListingStatus(status), ListingEvent(event))]
-    except KeyError:
-        raise InvalidTransition(ListingStatus(status), ListingEvent(event)) from None
+class BidStatus(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # another bid won
+    LAPSED = "lapsed"  # the lot was withdrawn or expired without an award
 
 
-def allowed_events(table, status: ListingStatus) -> list[ListingEvent]:
-    return [event for (source, event) in table if source == status]
+class BidEvent(StrEnum):
+    PLACE = "place"  # logged only
+    WITHDRAW = "withdraw"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    LAPSE = "lapse"
+
+
+B, BE = BidStatus, BidEvent
+
+BID_TRANSITIONS: dict[tuple[BidStatus, BidEvent], BidStatus] = {
+    (B.ACTIVE, BE.WITHDRAW): B.WITHDRAWN,
+    (B.ACTIVE, BE.ACCEPT): B.ACCEPTED,
+    (B.ACTIVE, BE.REJECT): B.REJECTED,
+    (B.ACTIVE, BE.LAPSE): B.LAPSED,
+}

@@ -78,3 +78,21 @@ def rank_demand(
             found.append(score(supply, demand, km, settings))
     found.sort(key=lambda m: (-m.score, m.distance_km, m.id))
     return found[:k]
+
+
+def ranking(supply: Supply, demands: list[Demand], settings: Settings, today: date, k: int = 10):
+    """Like rank_demand, and also counts every demand each hard filter removes, however
+    far away; for small sets such as one recycler's own listings."""
+    from market.matching.types import Ranking
+
+    excluded: dict[Filter, int] = {}
+    examples: dict[Filter, list[int]] = {}
+    for demand in demands:
+        km = haversine_km(supply.lat, supply.lon, demand.lat, demand.lon) * settings.road_factor
+        name = failing(supply, demand, km, today)
+        if name is not None:
+            excluded[name] = excluded.get(name, 0) + 1
+            examples.setdefault(name, []).append(demand.id)
+    return Ranking(
+        rank_demand(supply, demands, settings, today, k), excluded, examples, len(demands)
+    )

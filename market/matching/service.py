@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from market.accounts.models import Enterprise, Licence, ParkMatchSettings
@@ -25,7 +26,7 @@ from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.states import ListingStatus
 from market.matching.live import LiveIndex
-from market.matching.types import CodeKey, Demand, Ranking, Settings, Supply, Weights
+from market.matching.types import CodeKey, Demand, Filter, Ranking, Settings, Supply, Weights
 
 MARGIN = timedelta(seconds=60)
 
@@ -225,3 +226,51 @@ def load(model, ids) -> dict[int, object]:
         .options(selectinload(model.enterprise).selectinload(Enterprise.park))
     ).scalars()
     return {r.id: r for r in rows}
+
+
+def code_label(level: float) -> str:
+    if level >= 1.0:
+        return _("same code")
+    if level >= 0.7:
+        return _("same subcategory")
+    return _("same category")
+
+
+def reason(kind: str, name: Filter, listing) -> str:
+    """Why counterparts were left out, said from the viewer's side."""
+    if name == Filter.CODE:
+        if kind == "supply":
+            return _("licence does not cover %(code)s", code=listing.waste_code.code)
+        return _("hazardous lot whose code your licence does not cover")
+    if name == Filter.RADIUS:
+        if kind == "supply":
+            return _("outside their service radius")
+        return _("outside your %(km)d km service radius", km=listing.service_radius_km)
+    texts = {
+        Filter.SAME_ENTERPRISE: _("your own enterprise"),
+        Filter.CAPACITY: _("no remaining capacity"),
+        Filter.LICENCE: _("no licence valid on %(day)s", day=date.today().isoformat()),
+        Filter.CREDIT: _("credit grade D"),
+    }
+    return texts[name]
+
+
+def rank_own_demand(
+    listing: SupplyListing, enterprise_id: int, today: date | None = None
+) -> Ranking:
+    """The lot against one recycler's own open demand listings: is it eligible to bid,
+    and if not, which hard filter says no (even for listings far out of reach)."""
+    from market.matching.reference import ranking
+
+    today = today or date.today()
+    rows = _demand_rows(
+        (DemandListing.enterprise_id == enterprise_id) & _open(DemandListing, today)
+    )
+    settings = settings_for(listing.enterprise.park_id)
+    return ranking(
+        supply_of(listing, today),
+        [demand_of(r, today) for r in rows],
+        settings,
+        today,
+        k=max(1, len(rows)),
+    )

@@ -1,15 +1,13 @@
 """Pages and JSON for "一键匹配": ranked counterparts with the parts of each score."""
 
-from datetime import date
-
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
 from market.matching import service
-from market.matching.types import Filter, Ranking
+from market.matching.service import code_label, reason
+from market.matching.types import Ranking
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -38,33 +36,6 @@ def ranking_for(kind: str, listing, k: int = 10, settings=None) -> Ranking:
     if kind == "supply":
         return service.rank_demand_for(listing, k=k, settings=settings)
     return service.rank_supply_for(listing, k=k, settings=settings)
-
-
-def code_label(level: float) -> str:
-    if level >= 1.0:
-        return _("same code")
-    if level >= 0.7:
-        return _("same subcategory")
-    return _("same category")
-
-
-def reason(kind: str, name: Filter, listing) -> str:
-    """Why counterparts were left out, said from the viewer's side."""
-    if name == Filter.CODE:
-        if kind == "supply":
-            return _("licence does not cover %(code)s", code=listing.waste_code.code)
-        return _("hazardous lot whose code your licence does not cover")
-    if name == Filter.RADIUS:
-        if kind == "supply":
-            return _("outside their service radius")
-        return _("outside your %(km)d km service radius", km=listing.service_radius_km)
-    texts = {
-        Filter.SAME_ENTERPRISE: _("your own enterprise"),
-        Filter.CAPACITY: _("no remaining capacity"),
-        Filter.LICENCE: _("no licence valid on %(day)s", day=date.today().isoformat()),
-        Filter.CREDIT: _("credit grade D"),
-    }
-    return texts[name]
 
 
 def explained(kind: str, listing, ranking: Ranking) -> dict:

@@ -274,7 +274,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('supply_listing_id', sa.Integer(), nullable=True),
     sa.Column('demand_listing_id', sa.Integer(), nullable=True),
-    sa.Column('event', sa.String(length=12), nullable=False),
+    sa.Column('event', sa.String(length=16), nullable=False),
     sa.Column('from_status', sa.String(length=12), nullable=True),
     sa.Column('to_status', sa.String(length=12), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),

@@ -30,7 +30,11 @@ def test_supply_lifecycle_follows_the_table(status, event, target):
 
 @pytest.mark.parametrize("terminal", [S.CLOSED, S.WITHDRAWN, S.EXPIRED])
 def test_terminal_states_have_no_way_out(terminal):
-    for table in (SUPPLY_TRANSITIONS, DEMAND_TRANSITIONS):
+    # A closed demand listing is the exception: a cancelled deal gives capacity back.
+    tables = (
+        (SUPPLY_TRANSITIONS,) if terminal == S.CLOSED else (SUPPLY_TRANSITIONS, DEMAND_TRANSITIONS)
+    )
+    for table in tables:
         assert allowed_events(table, terminal) == []
         for event in E:
             with pytest.raises(InvalidTransition):
@@ -52,3 +56,34 @@ def test_every_target_is_a_known_status_and_create_is_never_a_transition():
     for table in (SUPPLY_TRANSITIONS, DEMAND_TRANSITIONS):
         assert all(isinstance(t, ListingStatus) for t in table.values())
         assert all(event != E.CREATE for _status, event in table)
+
+
+def test_a_closed_demand_listing_reopens_only_when_capacity_comes_back():
+    assert allowed_events(DEMAND_TRANSITIONS, S.CLOSED) == [E.REOPEN]
+
+
+def test_bidding_closes_then_the_lot_can_still_be_awarded_or_withdrawn():
+    assert next_status(SUPPLY_TRANSITIONS, S.OPEN, E.CLOSE_BIDDING) == S.BIDS_CLOSED
+    assert set(allowed_events(SUPPLY_TRANSITIONS, S.BIDS_CLOSED)) == {E.AWARD, E.WITHDRAW, E.EXPIRE}
+
+
+def test_a_bid_leaves_active_exactly_once():
+    from market.listings.states import BID_TRANSITIONS, BidEvent, BidStatus
+
+    assert {s for s, _e in BID_TRANSITIONS} == {BidStatus.ACTIVE}
+    for event in BidEvent:
+        for status in BidStatus:
+            if status != BidStatus.ACTIVE:
+                with pytest.raises(InvalidTransition):
+                    next_status(BID_TRANSITIONS, status, event)
+
+
+def test_payment_capture_needs_an_authorisation_or_a_found_capture():
+    from market.deals.states import PAYMENT_TRANSITIONS, PaymentEvent, PaymentStatus
+
+    assert (
+        next_status(PAYMENT_TRANSITIONS, PaymentStatus.AUTHORISED, PaymentEvent.CAPTURE)
+        == PaymentStatus.CAPTURED
+    )
+    for terminal in (PaymentStatus.CAPTURED, PaymentStatus.CANCELLED):
+        assert allowed_events(PAYMENT_TRANSITIONS, terminal) == []

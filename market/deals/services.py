@@ -1,0 +1,238 @@
+"""Accepting a bid makes a deal, exactly once; cancelling it before pickup releases
+the payment and the recycler's capacity; settling captures on the weighed quantity."""
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from market.accounts.models import User
+from market.db import utcnow
+from market.deals import payments
+from market.deals.gateway import GatewayUnavailable, PaymentRefused
+from market.deals.models import Deal, DealEventRow
+from market.deals.states import DEAL_TRANSITIONS, DealEvent, DealStatus, PaymentStatus
+from market.errors import Conflict, DomainError, Forbidden
+from market.extensions import db
+from market.inbox.services import notify
+from market.lifecycle import InvalidTransition, next_status
+from market.listings.bidding import close_bidding_if_due, lock_lot, move_bid
+from market.listings.models import Bid, DemandListing
+from market.listings.services import transition
+from market.listings.states import BidEvent, BidStatus, ListingEvent
+from market.listings.states import ListingStatus as S
+
+
+def _deal_link(deal: Deal) -> str:
+    return f"/deals/{deal.id}"
+
+
+def accept_bid(user: User, bid_id: int) -> Deal:
+    """The generator picks a bid (not necessarily the highest). Locks the lot, so two
+    accepts of one lot, or an accept and a withdrawal, settle one after the other."""
+    bid = db.session.get(Bid, bid_id)
+    if bid is None:
+        raise DomainError(_("No such bid."))
+    lot = lock_lot(bid.supply_listing_id)
+    if lot.enterprise_id != user.enterprise_id:
+        raise Forbidden(_("Only the enterprise that posted the lot may accept a bid."))
+    now = utcnow()
+    close_bidding_if_due(lot, now)
+    _check_acceptable(lot, bid, now)
+    _draw_capacity(bid)
+    move_bid(bid, BidEvent.ACCEPT, user)
+    transition(lot, ListingEvent.AWARD, user, note=f"bid {bid.id}")
+    deal = _make_deal(lot, bid, user)
+    _reject_others(lot, bid, user)
+    return deal
+
+
+def _check_acceptable(lot, bid: Bid, now) -> None:
+    db.session.refresh(bid)
+    if lot.status not in (S.OPEN, S.BIDS_CLOSED):
+        raise Conflict(_("This lot has already been awarded or is no longer open."))
+    if lot.bidding_mode == "sealed" and lot.status == S.OPEN:
+        raise Conflict(_("Sealed bids can be accepted only after the bidding deadline."))
+    if bid.status != BidStatus.ACTIVE:
+        raise Conflict(_("This bid is no longer active."))
+    if bid.valid_until <= now:
+        raise Conflict(_("This bid is no longer valid."))
+
+
+def _draw_capacity(bid: Bid) -> None:
+    """Take the quantity from the recycler's remaining capacity, never below zero."""
+    drawn = db.session.execute(
+        update(DemandListing)
+        .where(
+            DemandListing.id == bid.demand_listing_id,
+            DemandListing.status == S.OPEN,
+            DemandListing.remaining_capacity_kg >= bid.quantity_kg,
+        )
+        .values(
+            remaining_capacity_kg=DemandListing.remaining_capacity_kg - bid.quantity_kg,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if drawn != 1:
+        raise Conflict(_("The recycler no longer has the capacity for this bid."))
+    demand = db.session.get(DemandListing, bid.demand_listing_id)
+    db.session.refresh(demand)
+    if demand.remaining_capacity_kg == 0:
+        transition(demand, ListingEvent.CLOSE, None, note="capacity used up")
+
+
+def _make_deal(lot, bid: Bid, user: User) -> Deal:
+    amount = payments.amount_for(bid.quantity_kg, bid.price_fen)
+    payer = "none" if amount == 0 else ("recycler" if bid.price_fen > 0 else "generator")
+    deal = Deal(
+        supply_listing_id=lot.id,
+        bid_id=bid.id,
+        demand_listing_id=bid.demand_listing_id,
+        generator_id=lot.enterprise_id,
+        recycler_id=bid.enterprise_id,
+        quantity_kg=bid.quantity_kg,
+        price_fen=bid.price_fen,
+        amount_fen=amount,
+        payer=payer,
+        status=DealStatus.MADE,
+    )
+    db.session.add(deal)
+    db.session.flush()  # the unique lot id refuses a second deal here
+    _log(deal, DealEvent.MAKE, None, DealStatus.MADE, user)
+    payments.record_payment(deal)
+    for enterprise_id in (deal.generator_id, deal.recycler_id):
+        notify(enterprise_id, "deal_made", link=_deal_link(deal), deal=deal.id, lot=lot.title)
+    notify(deal.recycler_id, "bid_won", link=_deal_link(deal), deal=deal.id, lot=lot.title)
+    return deal
+
+
+def _reject_others(lot, winner: Bid, user: User) -> None:
+    others = (
+        db.session.execute(
+            db.select(Bid).where(
+                Bid.supply_listing_id == lot.id, Bid.id != winner.id, Bid.status == BidStatus.ACTIVE
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for bid in others:
+        move_bid(bid, BidEvent.REJECT, user)
+        notify(bid.enterprise_id, "bid_lost", link=f"/listings/supply/{lot.id}", lot=lot.title)
+
+
+def _log(deal: Deal, event, source, target, actor: User | None, note: str = "") -> None:
+    db.session.add(
+        DealEventRow(
+            deal_id=deal.id,
+            event=event,
+            from_status=source,
+            to_status=target,
+            actor=actor,
+            note=note,
+        )
+    )
+
+
+def _move(deal: Deal, event: DealEvent, actor: User | None, note: str = "") -> None:
+    try:
+        target = next_status(DEAL_TRANSITIONS, deal.status, event)
+    except InvalidTransition:
+        raise Conflict(_("This deal can no longer be changed that way.")) from None
+    source, deal.status = deal.status, target
+    _log(deal, event, source, target, actor, note)
+
+
+def lock_deal(deal_id: int) -> Deal:
+    deal = db.session.execute(
+        db.select(Deal)
+        .where(Deal.id == deal_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if deal is None:
+        raise DomainError(_("No such deal."))
+    return deal
+
+
+def cancel_deal(user: User, deal_id: int, note: str = "") -> Deal:
+    """Either party, before pickup: the authorisation is released, the recycler's
+    capacity restored and the lot open again."""
+    deal = lock_deal(deal_id)
+    if not deal.party(user.enterprise_id):
+        raise Forbidden(_("Only the parties to a deal may cancel it."))
+    _move(deal, DealEvent.CANCEL, user, note=note[:500])
+    _release_payment(deal)
+    _restore_capacity(deal)
+    lot = lock_lot(deal.supply_listing_id)
+    transition(lot, ListingEvent.REOPEN, user, note=f"deal {deal.id} cancelled")
+    lot.bid_deadline = None
+    for enterprise_id in (deal.generator_id, deal.recycler_id):
+        notify(enterprise_id, "deal_cancelled", link=_deal_link(deal), deal=deal.id, lot=lot.title)
+    return deal
+
+
+def _release_payment(deal: Deal) -> None:
+    payment = deal.payment
+    if payment is None or payment.status in (PaymentStatus.CANCELLED, PaymentStatus.FAILED):
+        return
+    if payment.status == PaymentStatus.CAPTURED:
+        raise Conflict(_("The payment has already been captured."))
+    if payment.lease_until and payment.lease_until > utcnow():
+        raise Conflict(_("The payment is being processed; try again in a minute."))
+    try:
+        payments.cancel(payment)
+    except GatewayUnavailable:
+        raise Conflict(
+            _("The payment service is unreachable; nothing was changed. Try again later.")
+        ) from None
+
+
+def _restore_capacity(deal: Deal) -> None:
+    demand = db.session.execute(
+        db.select(DemandListing)
+        .where(DemandListing.id == deal.demand_listing_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    demand.remaining_capacity_kg += deal.quantity_kg
+    demand.updated_at = utcnow()
+    if demand.status == S.CLOSED and demand.available_until >= utcnow().date():
+        transition(demand, ListingEvent.REOPEN, None, note=f"deal {deal.id} cancelled")
+
+
+def settle_deal(deal_id: int, weighed_kg: int, actor: User | None = None) -> Deal:
+    """Capture on the weighed quantity (the manifest's receiver calls this on closing)."""
+    if weighed_kg < 0:
+        raise DomainError(_("The weighed quantity cannot be negative."))
+    deal = lock_deal(deal_id)
+    payment = deal.payment
+    if payment is not None and payment.status != PaymentStatus.AUTHORISED:
+        raise Conflict(_("The payment is not authorised yet."))
+    _move(deal, DealEvent.COMPLETE, actor, note=f"weighed {weighed_kg} kg")
+    if payment is not None:
+        try:
+            payments.capture(payment, payments.amount_for(weighed_kg, deal.price_fen))
+        except GatewayUnavailable:
+            raise Conflict(_("The payment service is unreachable; try again later.")) from None
+        except PaymentRefused as exc:
+            raise Conflict(str(exc)) from None
+    lot = lock_lot(deal.supply_listing_id)
+    transition(lot, ListingEvent.CLOSE, actor, note=f"deal {deal.id} settled")
+    return deal
+
+
+def after_commit_payment(deal: Deal) -> None:
+    """Side effect after the deal's commit: try to authorise at once; if the gateway is
+    down the deal waits for `flask payments retry`."""
+    if deal.payment is None:
+        return
+    payment = payments.process_payment(deal.payment.id)
+    if payment is not None and payment.status == PaymentStatus.FAILED:
+        notify(
+            payment.payer_id,
+            "payment_failed",
+            link=_deal_link(deal),
+            deal=deal.id,
+            why=payment.last_error,
+        )
+        db.session.commit()

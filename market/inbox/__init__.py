@@ -1,0 +1,1 @@
+"""The in-app inbox: messages to an enterprise's users about their bids and deals."""

@@ -1,0 +1,60 @@
+"""Sending, wording and reading inbox messages."""
+
+import json
+
+from flask_babel import gettext as _
+
+from market.db import utcnow
+from market.extensions import db
+from market.inbox.models import Message
+
+
+def notify(enterprise_id: int, kind: str, link: str = "", **params) -> Message:
+    message = Message(
+        enterprise_id=enterprise_id,
+        kind=kind,
+        link=link,
+        params=json.dumps(params, ensure_ascii=False),
+    )
+    db.session.add(message)
+    return message
+
+
+def wording(message: Message) -> str:
+    p = json.loads(message.params or "{}")
+    texts = {
+        "bid_received": lambda: _("New bid on “%(lot)s”: %(price)s per tonne for %(qty)s.", **p),
+        "bid_won": lambda: _("Your bid on “%(lot)s” was accepted: deal #%(deal)s.", **p),
+        "bid_lost": lambda: _("Another bid was accepted for “%(lot)s”.", **p),
+        "bid_lapsed": lambda: _("“%(lot)s” was withdrawn or expired; your bid lapsed.", **p),
+        "deal_made": lambda: _("Deal #%(deal)s made for “%(lot)s”.", **p),
+        "deal_cancelled": lambda: _("Deal #%(deal)s for “%(lot)s” was cancelled.", **p),
+        "bidding_closed": lambda: _(
+            "Bidding on “%(lot)s” has closed with %(n)s bids; choose one.", **p
+        ),
+        "payment_failed": lambda: _("The payment for deal #%(deal)s was refused: %(why)s", **p),
+        "payment_done": lambda: _("The payment for deal #%(deal)s is %(status)s.", **p),
+    }
+    return texts[message.kind]() if message.kind in texts else message.kind
+
+
+def unread_count(enterprise_id: int | None) -> int:
+    if enterprise_id is None:
+        return 0
+    return (
+        db.session.scalar(
+            db.select(db.func.count(Message.id)).where(
+                Message.enterprise_id == enterprise_id, Message.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(enterprise_id: int) -> None:
+    db.session.execute(
+        db.update(Message)
+        .where(Message.enterprise_id == enterprise_id, Message.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

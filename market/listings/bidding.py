@@ -1,0 +1,285 @@
+"""Bids on supply lots: who may bid, open and sealed modes, anti-sniping, withdrawal,
+and the closing of bidding at the deadline. Accepting a bid is in market.deals."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from market.accounts.models import Role, User
+from market.db import fen_to_yuan, utcnow
+from market.errors import Conflict, DomainError, Forbidden
+from market.extensions import db
+from market.inbox.services import notify
+from market.listings.models import (
+    MAX_KG,
+    Bid,
+    BidEventRow,
+    DemandListing,
+    ListingEventRow,
+    SupplyListing,
+)
+from market.listings.services import finite_decimal, price_fen, require_role, transition
+from market.listings.states import BID_TRANSITIONS, BidEvent, BidStatus, ListingEvent
+from market.listings.states import ListingStatus as S
+from market.matching import service as matching
+from market.matching.service import reason
+
+
+@dataclass
+class BidInput:
+    price_yuan: Decimal
+    quantity_t: Decimal
+    valid_until: datetime | None = None
+    note: str = ""
+
+
+def lock_lot(lot_id: int) -> SupplyListing:
+    """The lot row, locked until commit on PostgreSQL (SQLite serialises writers anyway)."""
+    lot = db.session.execute(
+        db.select(SupplyListing)
+        .where(SupplyListing.id == lot_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if lot is None:
+        raise DomainError(_("No such listing."))
+    return lot
+
+
+def close_bidding_if_due(lot: SupplyListing, now: datetime | None = None) -> bool:
+    """The check on access: an open lot past its bidding deadline stops taking bids."""
+    now = now or utcnow()
+    if lot.status != S.OPEN or lot.bid_deadline is None or lot.bid_deadline > now:
+        return False
+    transition(lot, ListingEvent.CLOSE_BIDDING, None, note="bidding deadline passed")
+    count = _count_active(lot.id)
+    notify(
+        lot.enterprise_id,
+        "bidding_closed",
+        link=f"/listings/supply/{lot.id}",
+        lot=lot.title,
+        n=count,
+    )
+    return True
+
+
+def close_due_bidding(now: datetime | None = None) -> int:
+    """For the scheduler: close bidding on every lot past its deadline; awards nothing."""
+    now = now or utcnow()
+    ids = (
+        db.session.execute(
+            db.select(SupplyListing.id).where(
+                SupplyListing.status == S.OPEN, SupplyListing.bid_deadline <= now
+            )
+        )
+        .scalars()
+        .all()
+    )
+    closed = 0
+    for lot_id in ids:
+        closed += close_bidding_if_due(lock_lot(lot_id), now)
+        db.session.commit()
+    return closed
+
+
+def _count_active(lot_id: int) -> int:
+    return (
+        db.session.scalar(
+            db.select(db.func.count(Bid.id)).where(
+                Bid.supply_listing_id == lot_id, Bid.status == BidStatus.ACTIVE
+            )
+        )
+        or 0
+    )
+
+
+def best_price(lot_id: int) -> int | None:
+    return db.session.scalar(
+        db.select(db.func.max(Bid.price_fen)).where(
+            Bid.supply_listing_id == lot_id, Bid.status == BidStatus.ACTIVE
+        )
+    )
+
+
+def _eligible_demand(user: User, lot: SupplyListing):
+    """The bidder's best-scoring open demand listing that passes every hard filter."""
+    ranking = matching.rank_own_demand(lot, user.enterprise_id)
+    if ranking.matches:
+        return ranking.matches[0]
+    if ranking.excluded:
+        why = "; ".join(reason("supply", name, lot) for name in ranking.excluded)
+        raise DomainError(_("Your enterprise may not bid on this lot: %(why)s.", why=why))
+    raise DomainError(
+        _(
+            "None of your open demand listings takes %(code)s; post one first.",
+            code=lot.waste_code.code,
+        )
+    )
+
+
+def _check_open(lot: SupplyListing, user: User, now: datetime) -> None:
+    if lot.enterprise_id == user.enterprise_id:
+        raise Forbidden(_("You cannot bid on your own enterprise's listing."))
+    close_bidding_if_due(lot, now)
+    if lot.status != S.OPEN:
+        raise Conflict(_("This lot no longer takes bids."))
+
+
+def _quantity_kg(data: BidInput, lot: SupplyListing) -> int:
+    kg = int((finite_decimal(data.quantity_t, "quantity_t") * 1000).to_integral_value())
+    if kg <= 0:
+        raise DomainError(_("The quantity must be more than zero."), field="quantity_t")
+    if kg > min(lot.quantity_kg, MAX_KG):
+        raise DomainError(_("The quantity is more than the lot."), field="quantity_t")
+    return kg
+
+
+def _valid_until(data: BidInput, lot: SupplyListing, now: datetime) -> datetime:
+    until = data.valid_until or lot.bid_deadline or now + timedelta(days=7)
+    if until <= now:
+        raise DomainError(_("The bid must stay valid for some time."), field="valid_until")
+    return until
+
+
+def place_bid(user: User, lot_id: int, data: BidInput) -> Bid:
+    require_role(user, Role.RECYCLER)
+    now = utcnow()
+    lot = lock_lot(lot_id)
+    _check_open(lot, user, now)
+    kg = _quantity_kg(data, lot)
+    price = price_fen(data.price_yuan, "price_yuan")
+    until = _valid_until(data, lot, now)
+    match = _eligible_demand(user, lot)
+    demand = db.session.get(DemandListing, match.id)
+    if kg > demand.remaining_capacity_kg:
+        raise DomainError(
+            _("The quantity is more than your remaining capacity."), field="quantity_t"
+        )
+    _check_ascending(lot, price)
+    bid = Bid(
+        supply_listing_id=lot.id,
+        enterprise_id=user.enterprise_id,
+        demand=demand,
+        created_by=user,
+        price_fen=price,
+        quantity_kg=kg,
+        valid_until=until,
+        note=(data.note or "").strip()[:1000],
+        match_score=match.score,
+        status=BidStatus.ACTIVE,
+    )
+    db.session.add(bid)
+    db.session.flush()
+    log_bid(bid, BidEvent.PLACE, None, BidStatus.ACTIVE, user)
+    _extend_if_sniping(lot, now, user)
+    notify(
+        lot.enterprise_id,
+        "bid_received",
+        link=f"/listings/supply/{lot.id}",
+        lot=lot.title,
+        price=f"¥{fen_to_yuan(price)}",
+        qty=f"{Decimal(kg) / 1000} t",
+    )
+    return bid
+
+
+def _check_ascending(lot: SupplyListing, price: int) -> None:
+    """Open ascending: each bid beats the best so far."""
+    if lot.bidding_mode != "open":
+        return
+    best = best_price(lot.id)
+    if best is not None and price <= best:
+        raise DomainError(
+            _(
+                "In open bidding a bid must beat the best price so far (¥%(best)s per tonne).",
+                best=fen_to_yuan(best),
+            ),
+            field="price_yuan",
+        )
+
+
+def _extend_if_sniping(lot: SupplyListing, now: datetime, user: User) -> None:
+    """A bid in the last minutes of an open auction pushes the deadline out."""
+    window = timedelta(minutes=current_app.config["BID_EXTENSION_MINUTES"])
+    if lot.bidding_mode != "open" or lot.bid_deadline is None:
+        return
+    if lot.bid_deadline - now >= window:
+        return
+    lot.bid_deadline = now + window
+    db.session.add(
+        ListingEventRow(
+            supply_listing_id=lot.id,
+            event=ListingEvent.EXTEND,
+            from_status=lot.status,
+            to_status=lot.status,
+            actor=user,
+            note=f"deadline extended to {lot.bid_deadline.isoformat()}",
+        )
+    )
+
+
+def move_bid(bid: Bid, event: BidEvent, actor: User | None) -> None:
+    """A conditional UPDATE, so two requests can never both move the same bid."""
+    from market.lifecycle import InvalidTransition, next_status
+
+    try:
+        target = next_status(BID_TRANSITIONS, bid.status, event)
+    except InvalidTransition:
+        raise Conflict(_("This bid is no longer active.")) from None
+    moved = db.session.execute(
+        update(Bid)
+        .where(Bid.id == bid.id, Bid.status == bid.status)
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict(_("This bid is no longer active."))
+    source = bid.status
+    db.session.refresh(bid)
+    log_bid(bid, event, source, target, actor)
+
+
+def log_bid(bid: Bid, event, source, target, actor: User | None) -> None:
+    db.session.add(
+        BidEventRow(
+            bid_id=bid.id,
+            event=event,
+            from_status=source,
+            to_status=target,
+            actor_id=actor.id if actor else None,
+        )
+    )
+
+
+def withdraw_bid(user: User, bid_id: int) -> Bid:
+    bid = db.session.get(Bid, bid_id)
+    if bid is None:
+        raise DomainError(_("No such bid."))
+    if bid.enterprise_id != user.enterprise_id:
+        raise Forbidden(_("Only the bidder may withdraw a bid."))
+    lock_lot(bid.supply_listing_id)  # wait for an accept that is under way
+    db.session.refresh(bid)
+    move_bid(bid, BidEvent.WITHDRAW, user)
+    return bid
+
+
+def lapse_bids(lot: SupplyListing) -> None:
+    """The lot was withdrawn or expired without an award: its active bids lapse."""
+    bids = (
+        db.session.execute(
+            db.select(Bid).where(Bid.supply_listing_id == lot.id, Bid.status == BidStatus.ACTIVE)
+        )
+        .scalars()
+        .all()
+    )
+    for bid in bids:
+        move_bid(bid, BidEvent.LAPSE, None)
+        notify(bid.enterprise_id, "bid_lapsed", link=f"/listings/supply/{lot.id}", lot=lot.title)
+
+
+def has_active_bids(lot_id: int) -> bool:
+    return _count_active(lot_id) > 0
