@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from flask import current_app
@@ -79,6 +80,14 @@ def lot_with_bids(world, n: int, mode="open", deadline=None, capacity="100"):
     return lot, bids
 
 
+def accept(user_id: int, bid_id: int) -> int:
+    return services.accept_bid(user(user_id), bid_id).id
+
+
+def withdraw(user_id: int, bid_id: int) -> int:
+    return bidding.withdraw_bid(user(user_id), bid_id).id
+
+
 def ok(results) -> list:
     return [r for r in results if not isinstance(r, Exception)]
 
@@ -88,10 +97,7 @@ def test_two_accepts_of_different_bids_on_one_lot(world):
     for _ in range(RUNS):
         lot, (a, b) = lot_with_bids(world, 2)
         a_id, b_id = a.id, b.id  # plain ids: ORM rows belong to this thread's session
-        results = in_parallel(
-            lambda: services.accept_bid(user(gen), a_id).id,
-            lambda: services.accept_bid(user(gen), b_id).id,
-        )
+        results = in_parallel(partial(accept, gen, a_id), partial(accept, gen, b_id))
         assert len(ok(results)) == 1, results
         deals = db.session.scalars(db.select(Deal).filter_by(supply_listing_id=lot.id)).all()
         assert len(deals) == 1 and deals[0].id == ok(results)[0]
@@ -108,10 +114,7 @@ def test_an_accept_racing_a_withdrawal(world):
     for _ in range(RUNS):
         lot, (bid,) = lot_with_bids(world, 1)
         bidder, bid_id = bid.created_by_id, bid.id
-        results = in_parallel(
-            lambda: services.accept_bid(user(gen), bid_id).id,
-            lambda: bidding.withdraw_bid(user(bidder), bid_id).id,
-        )
+        results = in_parallel(partial(accept, gen, bid_id), partial(withdraw, bidder, bid_id))
         assert len(ok(results)) == 1, results
         status = db.session.get(Bid, bid.id).status
         deals = db.session.scalar(
@@ -169,10 +172,7 @@ def test_many_deals_drawing_on_one_recyclers_capacity(world):
         db.session.commit()
         demand_id, bid_ids = bids[0].demand_listing_id, [b.id for b in bids]
         results = in_parallel(
-            *[
-                (lambda g=g, b=b: services.accept_bid(user(g), b).id)
-                for g, b in zip(generators, bid_ids, strict=True)
-            ]
+            *[partial(accept, g, b) for g, b in zip(generators, bid_ids, strict=True)]
         )
         assert len(ok(results)) == 3, results  # 3 × 3 t fit in 10 t; a fourth would not
         demand = db.session.get(DemandListing, demand_id)
