@@ -12,6 +12,44 @@ seed = AppGroup("seed", help="Load demo data.")
 catalog = AppGroup("catalog", help="Waste code catalogue editions.")
 listings_cli = AppGroup("listings", help="Listing housekeeping.")
 users = AppGroup("users", help="Users and API tokens.")
+bids_cli = AppGroup("bids", help="Bidding housekeeping.")
+payments_cli = AppGroup("payments", help="Payments housekeeping.")
+deals_cli = AppGroup("deals", help="Deals.")
+
+
+@bids_cli.command("close-due")
+def close_due() -> None:
+    """Close bidding on lots past their deadline (run every minute by a scheduler)."""
+    from market.listings.bidding import close_due_bidding
+
+    count = close_due_bidding()
+    db.session.commit()
+    click.echo(f"Bidding closed on {count} lots.")
+
+
+@payments_cli.command("retry")
+def retry() -> None:
+    """Authorise payments left pending while the gateway was unreachable."""
+    from market.deals.payments import retry_pending
+
+    counts = retry_pending()
+    click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "Nothing pending.")
+
+
+@deals_cli.command("settle")
+@click.argument("deal_id", type=int)
+@click.option("--weighed-kg", type=click.IntRange(min=0), required=True)
+def settle(deal_id: int, weighed_kg: int) -> None:
+    """Capture a deal's payment on the weighed quantity (until manifests do it)."""
+    from market.deals.services import settle_deal
+    from market.errors import DomainError
+
+    try:
+        deal = settle_deal(deal_id, weighed_kg)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Deal {deal.id} settled on {weighed_kg} kg.")
 
 
 @seed.command("demo")
@@ -99,5 +137,5 @@ def token(email: str, name: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (seed, catalog, listings_cli, users):
+    for group in (seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli):
         app.cli.add_command(group)

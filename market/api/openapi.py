@@ -254,6 +254,92 @@ def _paths(spec: APISpec) -> None:
         )
 
 
+BID_INPUT = {
+    "type": "object",
+    "required": ["price_yuan", "quantity_t"],
+    "properties": {
+        "price_yuan": {"type": "string", "description": "per tonne; negative = generator pays"},
+        "quantity_t": {"type": "string"},
+        "valid_until": {
+            "type": "string",
+            "example": "2026-12-01T17:00",
+            "description": "Beijing time; default: the bidding deadline",
+        },
+        "note": {"type": "string", "maxLength": 1000},
+    },
+}
+LOT = {"name": "lot_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+BID = {"name": "bid_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+DEAL = {"name": "deal_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _trading_paths(spec: APISpec) -> None:
+    ok = {"200": {"description": "ok"}, **ERRORS}
+    spec.path(
+        "/listings/supply/{lot_id}/bids",
+        operations={
+            "get": {
+                "summary": "Bids on a lot, as far as the caller may see them (sealed bids "
+                "stay hidden until the deadline)",
+                "parameters": [LOT],
+                "responses": ok,
+            },
+            "post": {
+                "summary": "Bid on an open lot (recyclers that pass the hard filters)",
+                "parameters": [LOT],
+                "requestBody": _body("BidInput"),
+                "responses": {"201": {"description": "the bid"}, **ERRORS},
+            },
+        },
+    )
+    spec.path(
+        "/bids/{bid_id}/withdraw",
+        operations={
+            "post": {
+                "summary": "Withdraw one's own active bid",
+                "parameters": [BID],
+                "responses": ok,
+            }
+        },
+    )
+    spec.path(
+        "/bids/{bid_id}/accept",
+        operations={
+            "post": {
+                "summary": "Accept a bid on one's own lot: makes the deal, authorises payment",
+                "parameters": [BID],
+                "responses": {"201": {"description": "the deal"}, **ERRORS},
+            }
+        },
+    )
+    spec.path("/deals", operations={"get": {"summary": "The caller's deals", "responses": ok}})
+    spec.path(
+        "/deals/{deal_id}",
+        operations={"get": {"summary": "One deal", "parameters": [DEAL], "responses": ok}},
+    )
+    spec.path(
+        "/deals/{deal_id}/cancel",
+        operations={
+            "post": {
+                "summary": "Cancel a deal before pickup; releases the payment authorisation",
+                "parameters": [DEAL],
+                "responses": ok,
+            }
+        },
+    )
+    spec.path(
+        "/listings/{kind}/{listing_id}/matches",
+        operations={
+            "get": {
+                "summary": "一键匹配: ranked counterparts, the parts of each score, and the hard "
+                "filters that removed the others",
+                "parameters": [KIND, ID],
+                "responses": ok,
+            }
+        },
+    )
+
+
 def spec() -> dict:
     api = APISpec(
         title="Waste exchange API",
@@ -264,5 +350,7 @@ def spec() -> dict:
         security=[{"token": []}],
     )
     _components(api)
+    api.components.schema("BidInput", BID_INPUT)
     _paths(api)
+    _trading_paths(api)
     return api.to_dict()

@@ -43,14 +43,14 @@ def token_required(view):
     return wrapped
 
 
-def _json_body() -> dict:
+def json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise DomainError(_("The body must be a JSON object."))
     return body
 
 
-def _formdata(body: dict, base: dict | None = None) -> MultiDict:
+def formdata_from_json(body: dict, base: dict | None = None) -> MultiDict:
     """JSON values as form strings, so the API is validated by the same forms."""
     merged = {**(base or {}), **body}
     items = []
@@ -65,7 +65,7 @@ def _formdata(body: dict, base: dict | None = None) -> MultiDict:
     return MultiDict(items)
 
 
-def _form_errors(form):
+def form_errors(form):
     first = next(iter(form.errors.values()))[0]
     message = first if isinstance(first, str) else str(first)
     return error_response(400, message, {k: [str(m) for m in v] for k, v in form.errors.items()})
@@ -124,7 +124,7 @@ def browse(kind: str):
     form = BrowseForm(MultiDict({**request.args.to_dict(), "kind": kind}))
     form.park_id.choices = park_choices("all")
     if not form.validate():
-        return _form_errors(form)
+        return form_errors(form)
     f = queries.BrowseFilter(
         **{k: v for k, v in form.data.items() if k != "page"},
         page=form.page.data or 1,
@@ -167,10 +167,10 @@ def _bind(kind: str, formdata: MultiDict):
 @token_required
 def create(kind: str):
     services.require_role(g.api_user, Role.GENERATOR if kind == "supply" else Role.RECYCLER)
-    body = _json_body()
-    form = _bind(kind, _formdata(body))
+    body = json_body()
+    form = _bind(kind, formdata_from_json(body))
     if not form.validate():
-        return _form_errors(form)
+        return form_errors(form)
     if kind == "supply":
         listing = services.create_supply(g.api_user, supply_input(form))
     else:
@@ -186,11 +186,11 @@ def create(kind: str):
 def update(kind: str, listing_id: int):
     listing = _load(kind, listing_id)
     services.require_owner(g.api_user, listing)
-    body = _json_body()
+    body = json_body()
     current = listing_json(listing, g.api_user, as_input=True)
-    form = _bind(kind, _formdata(body, base=current))
+    form = _bind(kind, formdata_from_json(body, base=current))
     if not form.validate():
-        return _form_errors(form)
+        return form_errors(form)
     if kind == "supply":
         services.update_supply(g.api_user, listing, supply_input(form))
     else:

@@ -433,6 +433,7 @@ def status_label(status: str) -> str:
         ListingStatus.CLOSED: _("closed"),
         ListingStatus.WITHDRAWN: _("withdrawn"),
         ListingStatus.EXPIRED: _("expired"),
+        ListingStatus.BIDS_CLOSED: _("bidding closed"),
     }
     return labels.get(status, status)
 
@@ -445,5 +446,8 @@ def event_label(event: str) -> str:
         ListingEvent.AWARD: _("awarded"),
         ListingEvent.CLOSE: _("closed"),
         ListingEvent.CREATE: _("created"),
+        ListingEvent.CLOSE_BIDDING: _("bidding closed"),
+        ListingEvent.REOPEN: _("reopened"),
+        ListingEvent.EXTEND: _("deadline extended"),
     }
     return labels.get(event, event)

@@ -7,10 +7,14 @@ from flask_login import current_user, login_required
 from market.accounts.auth import role_required
 from market.accounts.models import Licence, Role
 from market.accounts.views import form_error
+from market.db import fen_to_yuan, tonnes
+from market.deals.forms import BidForm
+from market.deals.queries import bid_view
 from market.errors import DomainError
 from market.extensions import db
 from market.formfields import choices
 from market.listings import queries, services
+from market.listings.bidding import best_price, close_bidding_if_due
 from market.listings.forms import (
     BrowseForm,
     DemandForm,
@@ -95,6 +99,11 @@ def detail(kind: str, listing_id: int):
         .all()
     )
     mine = current_user.enterprise_id == listing.enterprise_id
+    bids = form = None
+    if kind == "supply":
+        close_bidding_if_due(listing)  # the check on access
+        db.session.commit()
+        bids, form = bid_view(listing, current_user), bid_form(listing)
     return render_template(
         "listings/detail.html",
         listing=listing,
@@ -103,7 +112,18 @@ def detail(kind: str, listing_id: int):
         mine=mine,
         can_match=may_match(current_user, listing),
         distance=queries.distance_from(current_user, listing),
+        bids=bids,
+        bid_form=form,
     )
+
+
+def bid_form(lot: SupplyListing) -> BidForm:
+    """Pre-filled: the whole lot, at just above the best price (or the asking price)."""
+    form = BidForm(formdata=None)
+    best = best_price(lot.id) if lot.bidding_mode == "open" else None
+    form.price_yuan.data = fen_to_yuan(best + 100 if best is not None else lot.asking_price_fen)
+    form.quantity_t.data = tonnes(lot.quantity_kg)
+    return form
 
 
 def _licence_choices(form: DemandForm) -> None:
