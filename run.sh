@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One command: install into .venv, migrate, load the demo once, serve on 127.0.0.1:5000.
+# One command: install into .venv, start the local payment server (localstripe),
+# migrate, load the demo once, serve on 127.0.0.1:5000.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -8,7 +9,21 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e .
+mkdir -p instance
+
+STRIPE_PORT=${STRIPE_PORT:-8420}
+export MARKET_STRIPE_API_BASE=${MARKET_STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_PORT}
+if ! .venv/bin/python -c "import socket,sys; socket.create_connection(('127.0.0.1', $STRIPE_PORT), 1)" 2>/dev/null; then
+  .venv/bin/python -m localstripe --port "$STRIPE_PORT" >instance/localstripe.log 2>&1 &
+  STRIPE_PID=$!
+  trap 'kill $STRIPE_PID 2>/dev/null || true' EXIT
+  for _ in $(seq 1 50); do
+    .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', $STRIPE_PORT), 1)" 2>/dev/null && break
+    sleep 0.2
+  done
+fi
+
 export FLASK_APP=wsgi
 .venv/bin/flask db upgrade
 .venv/bin/flask seed demo --if-empty
-exec .venv/bin/flask run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
+.venv/bin/flask run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"

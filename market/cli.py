@@ -72,6 +72,8 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     click.echo(
         "Every demo enterprise also has a user e<enterprise id>@<park>.demo with the same password."
     )
+    states = ", ".join(f"{k} {v}" for k, v in sorted(builder.deals.items()))
+    click.echo(f"Demo deals by payment state: {states or 'none (is localstripe running?)'}")
 
 
 @catalog.command("load-national")

@@ -4,7 +4,7 @@ import json
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from market.accounts import services as accounts
@@ -250,6 +250,7 @@ class DemoBuilder:
         recurring = self.rng.random() < 0.4
         start = self.today - timedelta(days=self.rng.randint(0, 20))
         quantity = Decimal(self.rng.randint(lo * 10, hi * 10)) / 10
+        until = start + timedelta(days=self.rng.randint(20, 90))
         listing = listings.create_supply(
             user,
             listings.SupplyInput(
@@ -258,11 +259,11 @@ class DemoBuilder:
                 local_name=local_name,
                 quantity=quantity,
                 available_from=start,
-                available_until=start + timedelta(days=self.rng.randint(20, 90)),
+                available_until=until,
                 recurrence="monthly" if recurring else "once",
                 packaging=self.rng.choice(["吨袋", "200L铁桶", "托盘打包", "散装", "IBC吨桶"]),
                 asking_price_yuan=Decimal(price * self.rng.randint(80, 120) // 100),
-                bidding_mode=self.rng.choice(["open", "open", "sealed"]),
+                **self._bidding(start, until),
                 description=f"{enterprise.name}产生的{local_name}，{enterprise.industry}生产线。",
             ),
         )
@@ -272,6 +273,17 @@ class DemoBuilder:
         listings.publish(user, listing, today=self.today)
         if fate < 0.14:
             listings.withdraw(user, listing)
+
+    def _bidding(self, start: date, until: date) -> dict:
+        """Open ascending or sealed; sealed lots (and some open ones) get a deadline."""
+        mode = self.rng.choice(["open", "open", "sealed"])
+        if mode == "open" and self.rng.random() < 0.5:
+            return {"bidding_mode": mode}
+        day = max(self.today, date.today()) + timedelta(days=self.rng.randint(2, 14))
+        deadline = datetime.combine(day, time(9, 0), tzinfo=UTC)  # 17:00 Beijing time
+        if deadline.date() > until:
+            return {"bidding_mode": "open"}
+        return {"bidding_mode": mode, "bid_deadline": deadline}
 
     def _named_users(self, spec, generators, recyclers, transporters) -> None:
         hazardous = next(r for r in recyclers if r.licences[0].number.startswith("HW"))
@@ -297,6 +309,10 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
     data = json.loads((SEEDS / "demo" / "parks.json").read_text(encoding="utf-8"))
     builder = DemoBuilder(data, seed=seed, today=today)
     builder.build()
+    db.session.commit()
+    from market.demo_trading import seed_trading
+
+    builder.deals = seed_trading(builder.rng)
     return builder
 
 

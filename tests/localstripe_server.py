@@ -23,7 +23,7 @@ class LocalStripe:
 
     def start(self) -> "LocalStripe":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(self.port)],
+            [sys.executable, "-m", "localstripe", "--port", str(self.port), "--from-scratch"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -164,6 +164,10 @@ def _apply_supply(listing: SupplyListing, user: User, data: SupplyInput) -> None
         raise DomainError(_("Unknown recurrence."), field="recurrence")
     if data.bidding_mode not in ("open", "sealed"):
         raise DomainError(_("Unknown bidding mode."), field="bidding_mode")
+    if data.bidding_mode == "sealed" and data.bid_deadline is None:
+        raise DomainError(
+            _("Sealed bidding needs a deadline: bids open then."), field="bid_deadline"
+        )
     deadline = _check_deadline(data.bid_deadline, data.available_until)
     address, lat, lon = _site(user, data.address, data.lat, data.lon)
     listing.waste_code, listing.edition_id = code, code.edition_id

@@ -1,0 +1,142 @@
+"""The demo's bids and deals, made through the services and the local payment server:
+bids in both modes, and deals in every payment state."""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import current_app
+
+from market.accounts.models import Park
+from market.app import payment_gateway
+from market.deals import services as deals
+from market.errors import DomainError
+from market.extensions import db
+from market.listings import bidding
+from market.listings.models import DemandListing, SupplyListing
+from market.listings.states import ListingStatus
+from market.matching import service as matching
+
+UNREACHABLE = "http://127.0.0.1:9"  # nothing listens there: the gateway is "down"
+
+
+def open_lots(park: Park, limit: int) -> list[SupplyListing]:
+    return (
+        db.session.execute(
+            db.select(SupplyListing)
+            .join(SupplyListing.enterprise)
+            .where(
+                SupplyListing.status == ListingStatus.OPEN,
+                SupplyListing.enterprise.has(park_id=park.id),
+            )
+            .order_by(SupplyListing.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def bid_on(lot: SupplyListing, rng: random.Random, bidders: int = 3) -> int:
+    """The best-matching recyclers bid, each a little above the last (ascending)."""
+    placed = 0
+    price = lot.asking_price_fen
+    for match in matching.rank_demand_for(lot, k=bidders).matches:
+        demand = db.session.get(DemandListing, match.id)
+        quantity = min(lot.quantity_kg, demand.remaining_capacity_kg)
+        price += abs(price) // 20 + rng.randint(1, 50) * 100
+        try:
+            bidding.place_bid(
+                demand.created_by,
+                lot.id,
+                bidding.BidInput(
+                    price_yuan=Decimal(price) / 100,
+                    quantity_t=Decimal(quantity) / 1000,
+                    note="可按约定时间上门收运",
+                ),
+            )
+            placed += 1
+        except DomainError:
+            continue  # not eligible after all (capacity, licence): the demo moves on
+    return placed
+
+
+class Trader:
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.deals: dict[str, int] = {}
+
+    def accept_best(self, lot: SupplyListing):
+        bids = [b for b in bidding_bids(lot.id) if b.status == "active"]
+        if not bids:
+            return None
+        if lot.bidding_mode == "sealed":
+            bidding.close_bidding_if_due(lot, lot.bid_deadline + timedelta(seconds=1))
+        best = max(bids, key=lambda b: (b.match_score, b.price_fen))  # not only the price
+        deal = deals.accept_bid(lot.created_by, best.id)
+        db.session.commit()
+        deals.after_commit_payment(deal)
+        return deal
+
+    def with_gateway(self, base: str | None, test_cards: bool, lot):
+        app = current_app._get_current_object()
+        saved = app.extensions["payments"]
+        config = {
+            **app.config,
+            "STRIPE_API_BASE": base or app.config["STRIPE_API_BASE"],
+            "PAYMENTS_TEST_CARDS": test_cards,
+        }
+        app.extensions["payments"] = payment_gateway(config)
+        try:
+            return self.accept_best(lot)
+        finally:
+            app.extensions["payments"] = saved
+
+    def run(self, park: Park) -> None:
+        lots = open_lots(park, 30)
+        with_bids = [lot for lot in lots if bid_on(lot, self.rng)]
+        db.session.commit()
+        plan = ["authorised", "authorised", "captured", "cancelled", "pending", "failed"]
+        for state, lot in zip(plan, with_bids[2:], strict=False):  # the first two stay open
+            self._deal(state, lot)
+
+    def _deal(self, state: str, lot: SupplyListing) -> None:
+        if state == "pending":
+            deal = self.with_gateway(UNREACHABLE, True, lot)
+        elif state == "failed":
+            lot_payer_without_card(lot)
+            deal = self.with_gateway(None, False, lot)
+        else:
+            deal = self.accept_best(lot)
+        if deal is None:
+            return
+        if state == "captured" and deal.payment and deal.payment.status == "authorised":
+            deals.settle_deal(deal.id, weighed_kg=deal.quantity_kg * 97 // 100)
+        elif state == "cancelled" and deal.payment and deal.payment.status == "authorised":
+            deals.cancel_deal(
+                deal.generator.users[0], deal.id, "运输车辆临时调度冲突，改期另行交易"
+            )
+        db.session.commit()
+        self.deals[state] = self.deals.get(state, 0) + 1
+
+
+def bidding_bids(lot_id: int):
+    from market.deals.queries import bids_of
+
+    return bids_of(lot_id)
+
+
+def lot_payer_without_card(lot: SupplyListing) -> None:
+    """So the demo shows a refused payment: the best bidder has no card on file."""
+    for bid in bidding_bids(lot.id):
+        enterprise = bid.enterprise
+        enterprise.stripe_customer_id = enterprise.stripe_payment_method_id = None
+
+
+def seed_trading(rng: random.Random) -> dict[str, int]:
+    trader = Trader(rng)
+    for park in db.session.execute(
+        db.select(Park).filter_by(is_demo=True).order_by(Park.id)
+    ).scalars():
+        trader.run(park)
+    return trader.deals
