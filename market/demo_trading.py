@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import current_app
 
-from market.accounts.models import Park
+from market.accounts.models import Park, User
 from market.app import payment_gateway
 from market.deals import services as deals
 from market.errors import DomainError
@@ -97,8 +97,10 @@ class Trader:
         with_bids = [lot for lot in lots if bid_on(lot, self.rng)]
         db.session.commit()
         plan = ["authorised", "authorised", "captured", "cancelled", "pending", "failed"]
-        for state, lot in zip(plan, with_bids[2:], strict=False):  # the first two stay open
+        # The named generator's first lot stays open with its bids, its second becomes a deal.
+        for state, lot in zip(plan, with_bids[1:], strict=False):
             self._deal(state, lot)
+        self._named_recycler_wins(park)
 
     def _deal(self, state: str, lot: SupplyListing) -> None:
         if state == "pending":
@@ -118,6 +120,39 @@ class Trader:
             )
         db.session.commit()
         self.deals[state] = self.deals.get(state, 0) + 1
+
+    def _named_recycler_wins(self, park: Park) -> None:
+        """So the named recycler account has a deal of its own to look at."""
+        user = db.session.execute(
+            db.select(User).filter_by(email=f"recycler@{park.slug}.demo")
+        ).scalar_one()
+        demand = (
+            db.session.execute(
+                db.select(DemandListing).filter_by(
+                    enterprise_id=user.enterprise_id, status=ListingStatus.OPEN
+                )
+            )
+            .scalars()
+            .first()
+        )
+        for match in matching.rank_supply_for(demand, k=10).matches:
+            lot = db.session.get(SupplyListing, match.id)
+            if lot.bidding_mode != "open" or lot.status != ListingStatus.OPEN:
+                continue
+            best = bidding.best_price(lot.id)
+            price = (best if best is not None else lot.asking_price_fen) + 5_000
+            quantity = min(lot.quantity_kg, demand.remaining_capacity_kg)
+            bidding.place_bid(
+                user,
+                lot.id,
+                bidding.BidInput(
+                    price_yuan=Decimal(price) / 100, quantity_t=Decimal(quantity) / 1000
+                ),
+            )
+            db.session.commit()
+            if self.accept_best(lot) is not None:
+                self.deals["authorised"] = self.deals.get("authorised", 0) + 1
+            return
 
 
 def bidding_bids(lot_id: int):

@@ -76,7 +76,8 @@ def _eligibility(lot: SupplyListing, user: User) -> tuple[bool, str, object | No
         match = ranking.matches[0]
         return True, "", (match, db.session.get(DemandListing, match.id))
     if ranking.excluded:
-        return False, "; ".join(reason("supply", n, lot) for n in ranking.excluded), None
+        why = "; ".join(reason("supply", n, lot) for n in ranking.excluded)
+        return False, _("Your enterprise may not bid on this lot: %(why)s.", why=why), None
     return (
         False,
         _(
