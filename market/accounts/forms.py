@@ -115,6 +115,7 @@ class LicenceForm(FlaskForm):
         filters=[strip],
         description=_l("Several codes separated by commas."),
         validators=[DataRequired(), Length(max=4000)],
+        render_kw={"data-code-autocomplete": "multi", "autocomplete": "off"},
     )
     capacity_t = DecimalField(
         _l("Licensed capacity (t/yr)"),

@@ -122,3 +122,12 @@ def test_openapi_description_is_public_and_lists_the_listing_paths(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
     assert "/listings/{kind}" in spec["paths"] and "/catalog/search" in spec["paths"]
+
+
+def test_every_code_field_has_the_autocomplete(client, world):
+    login(client, world.recycler)
+    for path in ("/listings/demand/new", "/account", "/listings/"):
+        assert "data-code-autocomplete" in client.get(path).get_data(as_text=True), path
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, world.generator)
+    assert "data-code-autocomplete" in client.get("/listings/supply/new").get_data(as_text=True)
