@@ -6,6 +6,7 @@ so a lot near the edge of a province does not pull every far-away recycler with 
 small radius into its candidate set.
 """
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,10 +22,12 @@ from market.matching.types import (
 )
 
 EARTH_KM = 6371.0088
-BANDS_KM = (25.0, 50.0, 100.0, 200.0, 400.0, 3000.0)
+# Radius bands: within a band radii differ by at most ~1.6×, so querying each band
+# at its largest radius fetches few recyclers that cannot reach the lot.
+BANDS_KM = (20.0, 30.0, 50.0, 80.0, 120.0, 200.0, 300.0, 500.0, 3000.0)
 LEVEL = {"exact": 1.0, "subcategory": 0.7, "category": 0.4}
 NO_DAY = -(10**6)
-NEAR_MISS = 1.5  # fetch up to 1.5 × the radius, so "outside the radius" can be reported
+NEAR_MISS = 1.25  # fetch a little beyond the radius, so near misses can be explained
 
 
 class Vocab:
@@ -78,6 +81,7 @@ class DemandIndex:
             (day_number(d.licence_until, NO_DAY) for d in demands), np.int32, n
         )
         self.alive = np.ones(n, bool)
+        self._local = threading.local()
         self._postings(demands)
 
     def _postings(self, demands: list[Demand]) -> None:
@@ -124,6 +128,8 @@ class DemandIndex:
         point = _radians([supply.lat], [supply.lon])
         found, dist = [], []
         for group in self.groups.get(self.vocab.get(supply.code.category), ()):
+            # A quarter beyond the band's largest radius: recyclers just out of reach
+            # come back too, and are reported as "outside the radius".
             reach = group.max_radius_km * NEAR_MISS / road_factor / EARTH_KM
             idx, d = group.tree.query_radius(point, r=reach, return_distance=True)
             found.append(group.postings[idx[0]])
@@ -138,14 +144,33 @@ class DemandIndex:
         rows = self.p_row[postings]
         live = self.alive[rows]
         rows, level, km = rows[live], level[live], km[live]
-        if not len(rows):
-            return rank(self._pairs(rows, level, km, supply, today, settings), settings, k)
-        # Several codes of one recycler may fit the lot: keep its best code level.
-        order = np.lexsort((-np.nan_to_num(level, nan=-1.0), rows))
-        first = np.flatnonzero(np.r_[True, rows[order][1:] != rows[order][:-1]])
-        pick = order[first]
+        pick = self._best_per_row(rows, level)
         rows, level, km = rows[pick], level[pick], km[pick]
         return rank(self._pairs(rows, level, km, supply, today, settings), settings, k)
+
+    def _best_per_row(self, rows: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """Several codes of one recycler may fit the lot: keep its best code level.
+        Levels take four values, so instead of sorting, take the levels best first and
+        keep the first posting of each row not seen yet (scratch arrays per thread)."""
+        seen, owner = self._scratch()
+        picked = []
+        for value in (LEVEL["exact"], LEVEL["subcategory"], LEVEL["category"], np.nan):
+            idx = np.flatnonzero(np.isnan(level) if value != value else level == value)
+            idx = idx[~seen[rows[idx]]]
+            owner[rows[idx]] = np.arange(len(idx))
+            idx = idx[owner[rows[idx]] == np.arange(len(idx))]  # one posting per row
+            seen[rows[idx]] = True
+            picked.append(idx)
+        pick = np.concatenate(picked)
+        seen[rows[pick]] = False  # leave the scratch clean for the next query
+        return pick
+
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        local = self._local
+        if getattr(local, "seen", None) is None or len(local.seen) != len(self.ids):
+            local.seen = np.zeros(len(self.ids), bool)
+            local.owner = np.zeros(len(self.ids), np.int64)
+        return local.seen, local.owner
 
     def _code_level(self, postings: np.ndarray, supply: Supply) -> np.ndarray:
         code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)

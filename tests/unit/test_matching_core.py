@@ -86,13 +86,13 @@ def test_every_hard_filter_removes_and_says_why():
     result = ranked(
         [
             demand(1, enterprise=1),  # the generator's own enterprise
-            demand(2, codes=[CodeKey.parse("ISW-17-01-01")], km=60),  # beyond its 50 km radius
+            demand(2, km=70, radius=60),  # beyond its own 60 km radius
             demand(3, remaining=0),
             demand(4, grade="D"),
             demand(
                 5, licence=["ISW-17-01-01"], valid=(TODAY - timedelta(400), TODAY - timedelta(1))
             ),
-            demand(6),  # the one that passes
+            demand(6, radius=100),  # passes; its radius sets how far the band reaches
         ]
     )
     assert [m.id for m in result.matches] == [6]
@@ -147,7 +147,7 @@ def test_road_factor_shrinks_the_reach():
 def test_supply_side_ranks_lots_for_a_recycler():
     supplies = [
         Supply(i, 10 + i, *north_of(km), STEEL, q)
-        for i, km, q in [(1, 3, 10_000), (2, 1, 10_000), (3, 70, 10_000), (4, 2, 10_000)]
+        for i, km, q in [(1, 3, 10_000), (2, 1, 10_000), (3, 60, 10_000), (4, 2, 10_000)]
     ]
     supplies.append(Supply(5, 99, *north_of(1), HW, 1_000))
     recycler = demand(50, km=0, codes=[STEEL], radius=50)
