@@ -167,3 +167,15 @@ def bid(recycler: User, lot, price="1000", quantity="5", **kw):
     return place_bid(
         recycler, lot.id, BidInput(price_yuan=Decimal(price), quantity_t=Decimal(quantity), **kw)
     )
+
+
+def steel_lot(owner: User, **overrides):
+    """The usual lot of the bidding tests: 20 t of general steel offcuts, open."""
+    data = dict(
+        waste_code="ISW-17-01-01",
+        title="冲压边角料 20 吨",
+        local_name="边角料",
+        quantity=Decimal("20"),
+    )
+    data.update(overrides)
+    return supply(owner, **data)

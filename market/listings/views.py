@@ -138,13 +138,11 @@ def _licence_choices(form: DemandForm) -> None:
     )
 
 
-@bp.route("/supply/new", methods=["GET", "POST"])
-@role_required(Role.GENERATOR)
-def new_supply():
-    form = SupplyForm()
+def _create(kind: str, form, make):
+    """Shared by both "post" pages: validate, create through the service, publish if asked."""
     if form.validate_on_submit():
         try:
-            listing = services.create_supply(current_user, supply_input(form))
+            listing = make(current_user, form)
             if request.form.get("publish"):
                 services.publish(current_user, listing)
         except DomainError as exc:
@@ -152,9 +150,17 @@ def new_supply():
         else:
             db.session.commit()
             flash(_("Listing saved."), "success")
-            return redirect(url_for("listings.detail", kind="supply", listing_id=listing.id))
+            return redirect(url_for("listings.detail", kind=kind, listing_id=listing.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("listings/form.html", form=form, kind="supply", listing=None), status
+    return render_template("listings/form.html", form=form, kind=kind, listing=None), status
+
+
+@bp.route("/supply/new", methods=["GET", "POST"])
+@role_required(Role.GENERATOR)
+def new_supply():
+    return _create(
+        "supply", SupplyForm(), lambda user, form: services.create_supply(user, supply_input(form))
+    )
 
 
 @bp.route("/demand/new", methods=["GET", "POST"])
@@ -165,19 +171,9 @@ def new_demand():
     if request.method == "GET":
         park_id = current_user.enterprise.park_id
         form.service_radius_km.data = matching.settings_row(park_id).default_radius_km
-    if form.validate_on_submit():
-        try:
-            listing = services.create_demand(current_user, demand_input(form))
-            if request.form.get("publish"):
-                services.publish(current_user, listing)
-        except DomainError as exc:
-            form_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Listing saved."), "success")
-            return redirect(url_for("listings.detail", kind="demand", listing_id=listing.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("listings/form.html", form=form, kind="demand", listing=None), status
+    return _create(
+        "demand", form, lambda user, form: services.create_demand(user, demand_input(form))
+    )
 
 
 @bp.route("/<kind>/<int:listing_id>/edit", methods=["GET", "POST"])

@@ -56,7 +56,23 @@ class _Group:
     max_radius_km: float
 
 
-class DemandIndex:
+class LiveRows:
+    """What both indexes share: rows that stay in the arrays but can be marked gone."""
+
+    row_of: dict[int, int]
+    alive: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.alive.sum())
+
+    def drop(self, listing_ids) -> None:
+        for i in listing_ids:
+            r = self.row_of.get(int(i))
+            if r is not None:
+                self.alive[r] = False
+
+
+class DemandIndex(LiveRows):
     """Open demand listings, for ranking them against one supply lot."""
 
     ROW_ARRAYS = (
@@ -142,15 +158,6 @@ class DemandIndex:
                 float(self.radius[self.p_row[members]].max()),
             )
             self.groups.setdefault(int(self.p_cat[members[0]]), []).append(group)
-
-    def __len__(self) -> int:
-        return int(self.alive.sum())
-
-    def drop(self, listing_ids) -> None:
-        for i in listing_ids:
-            r = self.row_of.get(int(i))
-            if r is not None:
-                self.alive[r] = False
 
     def candidates(self, supply: Supply, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
         """Postings of the lot's category near enough for some band, with great-circle km."""

@@ -3,12 +3,20 @@
 import numpy as np
 from sklearn.neighbors import BallTree
 
-from market.matching.index import EARTH_KM, LEVEL, NEAR_MISS, NO_DAY, Vocab, _radians
+from market.matching.index import (
+    EARTH_KM,
+    LEVEL,
+    NEAR_MISS,
+    NO_DAY,
+    LiveRows,
+    Vocab,
+    _radians,
+)
 from market.matching.scoring import Pairs, grade_index, rank
 from market.matching.types import Demand, Ranking, Settings, Supply, day_number
 
 
-class SupplyIndex:
+class SupplyIndex(LiveRows):
     def __init__(self, supplies: list[Supply], vocab: Vocab | None = None):
         self.vocab = vocab or Vocab()
         n = len(supplies)
@@ -27,15 +35,6 @@ class SupplyIndex:
         for cat in np.unique(cats):
             rows = np.flatnonzero(cats == cat)
             self.groups[int(cat)] = (BallTree(self.coords[rows], metric="haversine"), rows)
-
-    def __len__(self) -> int:
-        return int(self.alive.sum())
-
-    def drop(self, listing_ids) -> None:
-        for i in listing_ids:
-            r = self.row_of.get(int(i))
-            if r is not None:
-                self.alive[r] = False
 
     def rank(self, demand: Demand, settings: Settings, today, k: int = 10) -> Ranking:
         rows, km = self._candidates(demand, settings.road_factor)

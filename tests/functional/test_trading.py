@@ -1,7 +1,6 @@
 """Bidding and deals as users meet them: pages, inbox, API, access and bad input."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 
@@ -16,14 +15,7 @@ from tests.functional.test_api import bearer
 
 @pytest.fixture()
 def market(world):
-    lot = factories.supply(
-        world.generator,
-        waste_code="ISW-17-01-01",
-        title="冲压边角料 20 吨",
-        local_name="边角料",
-        quantity=Decimal("20"),
-        bid_deadline=utcnow() + timedelta(hours=3),
-    )
+    lot = factories.steel_lot(world.generator, bid_deadline=utcnow() + timedelta(hours=3))
     recycler = factories.bidder()
     db.session.commit()
     return lot, recycler

@@ -1,7 +1,6 @@
 """Bidding rules on a real database: eligibility, modes, anti-sniping, deadlines."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 
@@ -16,14 +15,7 @@ from tests import factories
 
 @pytest.fixture()
 def lot(world):
-    row = factories.supply(
-        world.generator,
-        waste_code="ISW-17-01-01",
-        title="冲压边角料 20 吨",
-        local_name="边角料",
-        quantity=Decimal("20"),
-        bid_deadline=utcnow() + timedelta(hours=2),
-    )
+    row = factories.steel_lot(world.generator, bid_deadline=utcnow() + timedelta(hours=2))
     db.session.commit()
     return row
 

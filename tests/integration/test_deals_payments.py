@@ -22,13 +22,7 @@ from tests.localstripe_server import LocalStripe
 
 @pytest.fixture()
 def lot(world):
-    row = factories.supply(
-        world.generator,
-        waste_code="ISW-17-01-01",
-        title="冲压边角料 20 吨",
-        local_name="边角料",
-        quantity=Decimal("20"),
-    )
+    row = factories.steel_lot(world.generator)
     db.session.commit()
     return row
 
