@@ -53,9 +53,6 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-EARTH_RADIUS_KM = 6371.0088
-
-
 def _haversine_km(lat1, lon1, lat2, lon2):
     from market.geo import haversine_km
 

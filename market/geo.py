@@ -2,7 +2,7 @@
 
 import math
 
-from market.db import EARTH_RADIUS_KM
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
 # Mainland, Hainan and the South China Sea islands fit in this box.
 CHINA_LAT = (3.0, 54.0)

@@ -169,7 +169,8 @@ def test_live_index_sees_opened_changed_and_closed_listings():
 def test_the_core_imports_no_flask_and_no_database():
     code = (
         "import sys, market.matching.index, market.matching.live, "
-        "market.matching.supply_index, market.matching.scoring, market.matching.types; "
+        "market.matching.supply_index, market.matching.scoring, market.matching.types, "
+        "market.matching.reference; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('flask', 'flask_sqlalchemy', 'sqlalchemy')]; print(bad); assert not bad"
     )
