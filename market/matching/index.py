@@ -45,6 +45,12 @@ class Vocab:
         return self.ids.get(text, -2)  # -2 matches nothing, not even "no subcategory"
 
 
+def _joined(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return np.empty(0, np.int64), np.empty(0)
+    return np.concatenate([p for p, _ in parts]), np.concatenate([d for _, d in parts])
+
+
 def _radians(lat, lon) -> np.ndarray:
     return np.radians(np.column_stack([np.asarray(lat, float), np.asarray(lon, float)]))
 
@@ -159,23 +165,46 @@ class DemandIndex(LiveRows):
             )
             self.groups.setdefault(int(self.p_cat[members[0]]), []).append(group)
 
+    def candidates_many(self, supplies: list[Supply], road_factor: float) -> list[tuple]:
+        """For each lot, the postings of its category near enough for some band, with
+        great-circle km. Lots of one category share one tree query per band."""
+        found: list[list] = [[] for _ in supplies]
+        by_category: dict[int, list[int]] = {}
+        for i, supply in enumerate(supplies):
+            by_category.setdefault(self.vocab.get(supply.code.category), []).append(i)
+        for category, members in by_category.items():
+            points = _radians(
+                [supplies[i].lat for i in members], [supplies[i].lon for i in members]
+            )
+            for group in self.groups.get(category, ()):
+                # A quarter beyond the band's largest radius: recyclers just out of reach
+                # come back too, and are reported as "outside the radius".
+                reach = group.max_radius_km * NEAR_MISS / road_factor / EARTH_KM
+                idx, dist = group.tree.query_radius(points, r=reach, return_distance=True)
+                for i, hits, km in zip(members, idx, dist, strict=True):
+                    found[i].append((group.postings[hits], km * EARTH_KM))
+        return [_joined(parts) for parts in found]
+
     def candidates(self, supply: Supply, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
-        """Postings of the lot's category near enough for some band, with great-circle km."""
-        point = _radians([supply.lat], [supply.lon])
-        found, dist = [], []
-        for group in self.groups.get(self.vocab.get(supply.code.category), ()):
-            # A quarter beyond the band's largest radius: recyclers just out of reach
-            # come back too, and are reported as "outside the radius".
-            reach = group.max_radius_km * NEAR_MISS / road_factor / EARTH_KM
-            idx, d = group.tree.query_radius(point, r=reach, return_distance=True)
-            found.append(group.postings[idx[0]])
-            dist.append(d[0] * EARTH_KM)
-        if not found:
-            return np.empty(0, np.int64), np.empty(0)
-        return np.concatenate(found), np.concatenate(dist)
+        return self.candidates_many([supply], road_factor)[0]
 
     def rank(self, supply: Supply, settings: Settings, today, k: int = 10) -> Ranking:
-        postings, km = self.candidates(supply, settings.road_factor)
+        return self._rank(
+            supply, *self.candidates(supply, settings.road_factor), settings, today, k
+        )
+
+    def rank_many(
+        self, supplies: list[Supply], settings: Settings, today, k: int = 10
+    ) -> list[Ranking]:
+        """The same rankings as `rank` for each lot, with the tree queries batched:
+        for all-pairs runs, where one query per lot and band would dominate."""
+        found = self.candidates_many(supplies, settings.road_factor)
+        return [
+            self._rank(s, postings, km, settings, today, k)
+            for s, (postings, km) in zip(supplies, found, strict=True)
+        ]
+
+    def _rank(self, supply: Supply, postings, km, settings: Settings, today, k: int) -> Ranking:
         level = self._code_level(postings, supply)
         rows = self.p_row[postings]
         live = self.alive[rows]

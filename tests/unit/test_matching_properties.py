@@ -112,3 +112,17 @@ def test_improving_one_part_never_ranks_lower(scenario, how):
     improved = [IMPROVEMENTS[how](d, lot) if d.id == target else d for d in ds]
     was, now = _position(ds, lot, target), _position(improved, lot, target)
     assert now is not None and now <= was
+
+
+@FAST
+@given(st.lists(scenarios(), min_size=1, max_size=4))
+def test_batched_ranking_equals_one_at_a_time(scenario_list):
+    ds = scenario_list[0][1]
+    lots = [replace(lot, id=i) for i, (lot, _ds) in enumerate(scenario_list, start=1)]
+    index = DemandIndex(ds)
+    one_by_one = [index.rank(lot, Settings(), TODAY, k=10) for lot in lots]
+    batched = index.rank_many(lots, Settings(), TODAY, k=10)
+    assert [[m.id for m in r.matches] for r in batched] == [
+        [m.id for m in r.matches] for r in one_by_one
+    ]
+    assert [r.excluded for r in batched] == [r.excluded for r in one_by_one]
