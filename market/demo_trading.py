@@ -2,7 +2,6 @@
 bids in both modes, and deals in every payment state."""
 
 import random
-from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -70,8 +69,6 @@ class Trader:
         bids = [b for b in bidding_bids(lot.id) if b.status == "active"]
         if not bids:
             return None
-        if lot.bidding_mode == "sealed":
-            bidding.close_bidding_if_due(lot, lot.bid_deadline + timedelta(seconds=1))
         best = max(bids, key=lambda b: (b.match_score, b.price_fen))  # not only the price
         deal = deals.accept_bid(lot.created_by, best.id)
         db.session.commit()
@@ -97,8 +94,10 @@ class Trader:
         with_bids = [lot for lot in lots if bid_on(lot, self.rng)]
         db.session.commit()
         plan = ["authorised", "authorised", "captured", "cancelled", "pending", "failed"]
-        # The named generator's first lot stays open with its bids, its second becomes a deal.
-        for state, lot in zip(plan, with_bids[1:], strict=False):
+        # Sealed lots keep their bids until their deadline; open ones become the deals.
+        # The named generator's first lot stays open with its bids, its second is a deal.
+        open_mode = [lot for lot in with_bids if lot.bidding_mode == "open"]
+        for state, lot in zip(plan, open_mode[1:], strict=False):
             self._deal(state, lot)
         self._named_recycler_wins(park)
 
