@@ -1,14 +1,11 @@
 """Template filters and globals: money, weights, Beijing time, labels."""
 
-from zoneinfo import ZoneInfo
-
 from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from market.db import fen_to_yuan, tonnes
-
-BEIJING = ZoneInfo("Asia/Shanghai")
+from market.listings.forms import BEIJING
 
 
 def yuan(fen: int | None) -> str:

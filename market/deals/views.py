@@ -1,7 +1,5 @@
 """Pages for bidding on a lot, accepting a bid, the deals list and a deal's page."""
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,9 +12,9 @@ from market.deals.models import Deal
 from market.deals.queries import deal_history, deals_for, may_see_deal
 from market.extensions import db
 from market.listings import bidding
+from market.listings.forms import BEIJING
 
 bp = Blueprint("deals", __name__)
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def bid_input(form: BidForm) -> bidding.BidInput:
