@@ -8,7 +8,6 @@ from market.accounts.models import Enterprise, User
 from market.db import utcnow
 from market.deals.models import Deal, DealEventRow, PaymentEventRow
 from market.extensions import db
-from market.listings.bidding import best_price
 from market.listings.models import Bid, DemandListing, SupplyListing
 from market.listings.states import BidStatus, ListingStatus
 from market.matching import service as matching
@@ -45,14 +44,17 @@ def bids_of(lot_id: int, enterprise_id: int | None = None) -> list[Bid]:
 def bid_view(lot: SupplyListing, user: User) -> BidView:
     owner = user.enterprise_id == lot.enterprise_id
     sealed = lot.bidding_mode == "sealed" and lot.status == ListingStatus.OPEN
-    active = [b for b in bids_of(lot.id) if b.status == BidStatus.ACTIVE]
+    every = bids_of(lot.id)  # one query; each viewer's share is taken from it
+    active = [b for b in every if b.status == BidStatus.ACTIVE]
     can_bid, why, demand = _eligibility(lot, user)
     return BidView(
         count=len(active),
-        best_fen=best_price(lot.id) if lot.bidding_mode == "open" else None,
+        best_fen=max((b.price_fen for b in active), default=None)
+        if lot.bidding_mode == "open"
+        else None,
         sealed_until=lot.bid_deadline if sealed else None,
-        all_bids=bids_of(lot.id) if owner and not sealed else [],
-        mine=bids_of(lot.id, user.enterprise_id) if user.enterprise_id and not owner else [],
+        all_bids=every if owner and not sealed else [],
+        mine=[b for b in every if b.enterprise_id == user.enterprise_id] if not owner else [],
         can_bid=can_bid,
         eligibility=why,
         eligible_demand=demand,

@@ -88,7 +88,10 @@ def best_match_scores(user) -> dict[int, float]:
 @login_required
 def detail(kind: str, listing_id: int):
     listing = _load(kind, listing_id)
+    # The checks on access, before the history is read, so it shows what they did.
     services.expire_if_due(listing)
+    if kind == "supply":
+        close_bidding_if_due(listing)
     db.session.commit()
     key = "supply_listing_id" if kind == "supply" else "demand_listing_id"
     events = (
@@ -101,8 +104,6 @@ def detail(kind: str, listing_id: int):
     mine = current_user.enterprise_id == listing.enterprise_id
     bids = form = None
     if kind == "supply":
-        close_bidding_if_due(listing)  # the check on access
-        db.session.commit()
         bids, form = bid_view(listing, current_user), bid_form(listing)
     return render_template(
         "listings/detail.html",
