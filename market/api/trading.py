@@ -73,6 +73,7 @@ def bids(lot_id: int):
             "mode": lot.bidding_mode,
             "active": view.count,
             "best_price_yuan": None if view.best_fen is None else str(fen_to_yuan(view.best_fen)),
+            "sealed": view.sealed,
             "sealed_until": view.sealed_until.isoformat() if view.sealed_until else None,
             "bids": [bid_json(b) for b in shown],
         }

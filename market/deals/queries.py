@@ -8,6 +8,7 @@ from market.accounts.models import Enterprise, User
 from market.db import utcnow
 from market.deals.models import Deal, DealEventRow, PaymentEventRow
 from market.extensions import db
+from market.listings.bidding import is_sealed
 from market.listings.models import Bid, DemandListing, SupplyListing
 from market.listings.states import BidStatus, ListingStatus
 from market.matching import service as matching
@@ -18,8 +19,9 @@ from market.matching.service import reason
 class BidView:
     """What the lot page shows about bids, decided by who is looking."""
 
-    count: int
+    count: int  # active bids: all that anyone but the bidders learns of a sealed lot
     best_fen: int | None  # open mode only
+    sealed: bool  # sealed and the deadline has not passed
     sealed_until: object | None  # sealed and still before the deadline
     all_bids: list  # the lot owner's view, when not sealed
     mine: list  # the viewer's own bids
@@ -43,7 +45,7 @@ def bids_of(lot_id: int, enterprise_id: int | None = None) -> list[Bid]:
 
 def bid_view(lot: SupplyListing, user: User) -> BidView:
     owner = user.enterprise_id == lot.enterprise_id
-    sealed = lot.bidding_mode == "sealed" and lot.status == ListingStatus.OPEN
+    sealed = is_sealed(lot)
     every = bids_of(lot.id)  # one query; each viewer's share is taken from it
     active = [b for b in every if b.status == BidStatus.ACTIVE]
     can_bid, why, demand = _eligibility(lot, user)
@@ -52,6 +54,7 @@ def bid_view(lot: SupplyListing, user: User) -> BidView:
         best_fen=max((b.price_fen for b in active), default=None)
         if lot.bidding_mode == "open"
         else None,
+        sealed=sealed,
         sealed_until=lot.bid_deadline if sealed else None,
         all_bids=every if owner and not sealed else [],
         mine=[b for b in every if b.enterprise_id == user.enterprise_id] if not owner else [],

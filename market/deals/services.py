@@ -14,7 +14,7 @@ from market.errors import Conflict, DomainError, Forbidden
 from market.extensions import db
 from market.inbox.services import notify
 from market.lifecycle import InvalidTransition, next_status
-from market.listings.bidding import close_bidding_if_due, lock_lot, move_bid
+from market.listings.bidding import close_bidding_if_due, is_sealed, lock_lot, move_bid
 from market.listings.models import Bid, DemandListing
 from market.listings.services import transition
 from market.listings.states import BidEvent, BidStatus, ListingEvent
@@ -49,7 +49,7 @@ def _check_acceptable(lot, bid: Bid, now) -> None:
     db.session.refresh(bid)
     if lot.status not in (S.OPEN, S.BIDS_CLOSED):
         raise Conflict(_("This lot has already been awarded or is no longer open."))
-    if lot.bidding_mode == "sealed" and lot.status == S.OPEN:
+    if is_sealed(lot, now):
         raise Conflict(_("Sealed bids can be accepted only after the bidding deadline."))
     if bid.status != BidStatus.ACTIVE:
         raise Conflict(_("This bid is no longer active."))

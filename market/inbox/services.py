@@ -24,6 +24,9 @@ def wording(message: Message) -> str:
     p = json.loads(message.params or "{}")
     texts = {
         "bid_received": lambda: _("New bid on “%(lot)s”: %(price)s per tonne for %(qty)s.", **p),
+        "sealed_bid_received": lambda: _(
+            "A sealed bid arrived on “%(lot)s”; all bids open at the deadline.", **p
+        ),
         "bid_won": lambda: _("Your bid on “%(lot)s” was accepted: deal #%(deal)s.", **p),
         "bid_lost": lambda: _("Another bid was accepted for “%(lot)s”.", **p),
         "bid_lapsed": lambda: _("“%(lot)s” was withdrawn or expired; your bid lapsed.", **p),

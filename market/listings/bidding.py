@@ -97,6 +97,15 @@ def _count_active(lot_id: int) -> int:
     )
 
 
+def is_sealed(lot: SupplyListing, now: datetime | None = None) -> bool:
+    """Sealed bids stay hidden from everyone, the lot's owner included, until the deadline
+    has passed: by the clock, not by the lot's status, so withdrawing a lot early reveals
+    nothing."""
+    if lot.bidding_mode != "sealed":
+        return False
+    return lot.bid_deadline is None or (now or utcnow()) < lot.bid_deadline
+
+
 def best_price(lot_id: int) -> int | None:
     return db.session.scalar(
         db.select(db.func.max(Bid.price_fen)).where(
@@ -127,6 +136,10 @@ def _check_open(lot: SupplyListing, user: User, now: datetime) -> None:
     close_bidding_if_due(lot, now)
     if lot.status != S.OPEN:
         raise Conflict(_("This lot no longer takes bids."))
+    if lot.bidding_mode == "sealed" and lot.bid_deadline is None:
+        raise Conflict(
+            _("This sealed lot has no bidding deadline yet; bids open when its owner sets one.")
+        )
 
 
 def _quantity_kg(data: BidInput, lot: SupplyListing) -> int:
@@ -176,15 +189,25 @@ def place_bid(user: User, lot_id: int, data: BidInput) -> Bid:
     db.session.flush()
     log_bid(bid, BidEvent.PLACE, None, BidStatus.ACTIVE, user)
     _extend_if_sniping(lot, now, user)
+    _tell_owner(lot, price, kg)
+    return bid
+
+
+def _tell_owner(lot: SupplyListing, price: int, kg: int) -> None:
+    """The owner hears of every bid; of a sealed one only that it came (no price, no
+    quantity, no bidder), since the inbox is read before the deadline."""
+    link = f"/listings/supply/{lot.id}"
+    if lot.bidding_mode == "sealed":
+        notify(lot.enterprise_id, "sealed_bid_received", link=link, lot=lot.title)
+        return
     notify(
         lot.enterprise_id,
         "bid_received",
-        link=f"/listings/supply/{lot.id}",
+        link=link,
         lot=lot.title,
         price=f"¥{fen_to_yuan(price)}",
         qty=f"{Decimal(kg) / 1000} t",
     )
-    return bid
 
 
 def _check_ascending(lot: SupplyListing, price: int) -> None:
