@@ -17,9 +17,10 @@ calendar: its entries in covered years are ignored (see `shadowed`).
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 import chinese_calendar
@@ -44,6 +45,10 @@ class Span(NamedTuple):
     rule: Rule
 
 
+# The package scans its whole table for its year range on every call (about 2.5 ms
+# for one 5-day due date, measured); a due-date scan over thousands of manifests
+# asks about the same few hundred days.
+@lru_cache(maxsize=4096)
 def official_working_day(day: date) -> bool | None:
     """Whether `day` is an official working day; None where the package has no data for its year."""
     try:
@@ -58,7 +63,7 @@ class WorkingCalendar:
 
     park_holidays: frozenset[date] = frozenset()
     park_workdays: frozenset[date] = frozenset()
-    official: Callable[[date], bool | None] = field(default=official_working_day, compare=False)
+    official: Callable[[date], bool | None] = official_working_day
 
     def __post_init__(self):
         holidays = _dates(self.park_holidays, "park_holidays")
