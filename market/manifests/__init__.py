@@ -1,0 +1,1 @@
+"""Electronic transfer manifests: lifecycle, numbering, hash chain, deadlines."""
