@@ -8,9 +8,9 @@ from decimal import Decimal
 from market.accounts import services as accounts
 from market.accounts import uscc
 from market.accounts.models import Enterprise, Park, User
+from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.extensions import db
 from market.listings import services as listings
-from market.seeding import load_national_catalogue, load_park_catalogue
 
 PASSWORD = "correct-horse-42"
 _seq = itertools.count(1)
