@@ -10,16 +10,21 @@ works on a row the caller has locked with `SELECT … FOR UPDATE`), brings the l
 up to date without touching its other pending changes, and adds the event row (common
 columns: event, from_status, to_status, and actor_id and note where given; `at` is the
 row's own default). Each lifecycle turns a refused move into its own user-facing error
-with `refuse`. A move is flushed with the caller's transaction; the view commits.
+with `refuse`. The UPDATE runs at once in the caller's transaction (after an autoflush);
+the event row goes with the next flush; the view commits.
 
     GRADES = Lifecycle(
-        table=GRADE_TRANSITIONS,
-        event_model=GradeEventRow,
+        table=GRADE_TRANSITIONS,  # {(status, event): next status}, a pure module's dict
+        event_model=GradeEventRow,  # grade_id, event, from_status, to_status, actor_id, at, note
         foreign_key="grade_id",
         refuse=lambda row, event, raced: Conflict(_("This grade can no longer change.")),
+        stamp="updated_at",
     )
-    GRADES.move(grade, GradeEvent.PUBLISH, actor=user, note="board of 3 May")
+    GRADES.move(grade, GradeEvent.PUBLISH, actor=user, values={"published_on": clock.today()})
     GRADES.log(grade, GradeEvent.COMMENT, actor=user, note="…")  # logged only, no move
+
+Without `refuse`, an illegal move raises `InvalidTransition` and a lost race
+`StaleTransition` (payments, moved by workers, use these).
 """
 
 from collections.abc import Callable, Mapping
