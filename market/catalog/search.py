@@ -38,6 +38,11 @@ EVERYDAY_WORDS = {
     "废弃": "废",
     "废旧": "废",
     "废料": "废物",
+    # oils the list names only as mineral oil (HW08 900-249-08 and kin)
+    "导热油": "矿物油",
+    "真空泵油": "矿物油",
+    "汽轮机油": "矿物油",
+    "透平油": "矿物油",
 }
 # The list names things without the leading 废 ("废弃CPU、显卡"); a stem is tried too.
 STEM_WEIGHT = 0.9
@@ -71,6 +76,8 @@ class Index:
     short: list[tuple[int, str]] = field(default_factory=list)  # (entry no, name/alias)
     short_pinyin: list[tuple[int, str]] = field(default_factory=list)
     names: list[tuple[int, str]] = field(default_factory=list)  # short ones that are names
+    # a name's characters in sorted order → (entry no, name): the same words in another order
+    anagrams: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
     long: list[tuple[int, str]] = field(default_factory=list)  # (entry no, description)
     codes: list[tuple[str, str]] = field(default_factory=list)  # (code key, category key)
     # character pair → entry nos whose names/aliases (short) or descriptions (long) hold it
@@ -89,6 +96,7 @@ class Index:
                     index.short_pinyin.append((no, pinyin(key)))
                     if text != entry.description:  # the 2021 list's names are descriptions
                         index.names.append((no, key))
+                        index.anagrams["".join(sorted(key))].append((no, key))
                         _add_pairs(index.short_pairs, key, no)
             if entry.description:
                 key = normalise(entry.description)
@@ -149,17 +157,21 @@ class Index:
         """A name holding the query's characters in order (电镀废液 in 电镀废槽液), or all of
         them in another order (蚀刻废液 and 废蚀刻液)."""
         scores: dict[int, float] = {}
-        letters = "".join(sorted(q))
-        for no, text in self.names:
-            common = LCSseq.similarity(q, text)
-            score = 0.0
-            if common >= 2 and common >= 0.6 * len(q):
-                score = 75.0 * common / len(q) + 10.0 * common / len(text)
-            if len(text) == len(q) and LCSseq.similarity(letters, "".join(sorted(text))) == len(q):
-                score = 95.0
-            if score:
-                scores[no] = max(score * weight, scores.get(no, 0.0))
-                _keep(best, no, score * weight, text)
+        found = process.extract(
+            q,
+            [text for _, text in self.names],
+            scorer=LCSseq.similarity,
+            score_cutoff=max(2, math.ceil(0.6 * len(q))),
+            limit=None,
+        )
+        for text, common, pos in found:
+            no = self.names[pos][0]
+            score = (75.0 * common / len(q) + 10.0 * common / len(text)) * weight
+            scores[no] = max(score, scores.get(no, 0.0))
+            _keep(best, no, score, text)
+        for no, text in self.anagrams.get("".join(sorted(q)), ()):
+            scores[no] = max(95.0 * weight, scores.get(no, 0.0))
+            _keep(best, no, 95.0 * weight, text)
         return scores
 
     def _score_coverage(self, q: str, best: dict, weight: float, in_order: dict) -> None:

@@ -20,6 +20,9 @@ CASES = _cases("catalog_search_cases.csv")
 # traditional characters, pinyin with tone marks or numbers, shorthand, codes without dashes.
 EVERYDAY = _cases("catalog_search_everyday.csv")
 VARIANTS = _cases("catalog_search_variants.csv")
+# A second hold-out written after the ranking was tuned on the first and measured once;
+# its misses stay marked so that the figure in the README can be checked.
+FRESH = _cases("catalog_search_fresh.csv")
 
 
 def test_there_are_at_least_thirty_cases_of_each_kind_together():
@@ -29,7 +32,7 @@ def test_there_are_at_least_thirty_cases_of_each_kind_together():
 
 
 def test_the_hold_out_and_the_variants_cover_every_kind():
-    assert len(EVERYDAY) >= 40
+    assert len(EVERYDAY) >= 40 and len(FRESH) >= 30
     kinds = {c["note"] for c in VARIANTS}
     assert {"traditional", "tone-marks", "tone-numbers", "shorthand", "code-fragment"} <= kinds
 
@@ -46,15 +49,15 @@ def test_common_plant_names_find_the_right_code_first(ctx, case):
 
 
 def _marked(case: dict[str, str]):
-    if case["note"] == "known-miss":
-        reason = "the list's description of another category names it; see README"
+    if "known-miss" in case["note"]:
+        reason = "a known miss of the hold-out; see README"
         return pytest.param(
             case, id=case["query"], marks=pytest.mark.xfail(strict=True, reason=reason)
         )
     return pytest.param(case, id=case["query"])
 
 
-@pytest.mark.parametrize("case", [_marked(c) for c in EVERYDAY + VARIANTS])
+@pytest.mark.parametrize("case", [_marked(c) for c in EVERYDAY + VARIANTS + FRESH])
 def test_everyday_and_variant_names_land_in_the_right_category_first(ctx, case):
     from tests.factories import park
 
