@@ -83,6 +83,10 @@ class GeneratorRow(Stock):
     filing_ids: tuple[int, ...]
     manifest_ids: tuple[int, ...]
 
+    @property
+    def out_kg(self) -> int:
+        return self.transferred_kg
+
 
 @dataclass(frozen=True)
 class RecyclerRow(Stock):
@@ -92,6 +96,10 @@ class RecyclerRow(Stock):
     manifest_ids: tuple[int, ...]
     utilised_ids: tuple[int, ...]
     disposed_ids: tuple[int, ...]
+
+    @property
+    def out_kg(self) -> int:
+        return self.utilised_kg + self.disposed_kg
 
 
 class _Fifo:
