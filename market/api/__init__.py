@@ -3,7 +3,7 @@
 from flask import Flask
 
 from market.api import trading  # noqa: F401  (registers the bid and deal routes)
-from market.api.base import Api
+from market.api.base import Api, IdConverter, id_schema
 from market.api.views import bp
 
 SPEC = {
@@ -28,7 +28,9 @@ SPEC = {
 def init_api(app: Flask) -> None:
     for key, value in SPEC.items():
         app.config.setdefault(key, value)
+    app.url_map.converters["id"] = IdConverter
     api = Api(app)
+    api.register_converter(IdConverter, id_schema)
     api.register_blueprint(bp)
 
 

@@ -5,7 +5,9 @@ from functools import wraps
 import flask_smorest
 from flask import g, request
 from flask_babel import gettext as _
+from webargs.core import missing
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
 
 from market.accounts.auth import user_from_bearer
 from market.api.fields import ID_MAX, plain_numbers
@@ -13,8 +15,21 @@ from market.api.replies import ErrorReply
 from market.errors import DomainError, error_response
 
 VALIDATION_STATUS = 400
-# Path ids above a 64-bit column's range match no route: 404, never an overflow deeper down.
-ID = f"int(min=1, max={ID_MAX})"
+ID = "id"  # the converter below, as in "/deals/<id:deal_id>"
+
+
+class IdConverter(IntegerConverter):
+    """A row id. One beyond a 64-bit column's range is 0, which no row has: the answer is
+    the resource's own 404, never an overflow in the database driver. (Bounds on the
+    integer converter would make werkzeug answer 405 for other methods instead.)"""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= ID_MAX else 0
+
+
+def id_schema(converter) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 
 
 class Unauthorized(DomainError):
@@ -54,6 +69,14 @@ class Parser(FlaskParser):
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise InvalidInput(_("The body must be a JSON object."), {})
+
+    def load_json(self, req, schema):
+        """A missing body (or one not sent as JSON) is refused unless the schema makes the
+        body optional, rather than read as an empty object."""
+        data = super().load_json(req, schema)
+        if data is missing and not getattr(schema, "BODY_OPTIONAL", False):
+            raise InvalidInput(_("The body must be a JSON object."), {})
+        return data
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -1,6 +1,8 @@
 """What the API accepts: request bodies and query strings, checked for shape, type and limits.
 The rules (known codes, licences, dates in order, bidding) stay in the services."""
 
+from datetime import timedelta
+
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
@@ -21,8 +23,10 @@ from market.api.fields import (
     not_blank,
     one_of,
 )
+from market.clock import today
 
 PRICE = between(-10_000_000, 10_000_000)
+SOON = today() + timedelta(days=1)  # for the examples in the description only
 SORTS = ("newest", "distance", "price", "quantity", "match")
 
 
@@ -36,19 +40,21 @@ class Schema(ma.Schema):
 
 
 class _Site(Schema):
-    title = Str(required=True, validate=not_blank(120))
+    title = Str(required=True, validate=not_blank(120), metadata={"example": "废机油 5 吨"})
     description = Str(validate=at_most(4000))
     address = Str(validate=at_most(200), metadata={"description": "empty: the enterprise's site"})
     lat = Float(validate=between(3, 54), metadata={"description": "inside China"})
     lon = Float(validate=between(73, 136), metadata={"description": "inside China"})
-    available_from = Day(required=True)
-    available_until = Day(required=True)
+    available_from = Day(required=True, metadata={"example": str(SOON)})
+    available_until = Day(required=True, metadata={"example": str(SOON + timedelta(days=30))})
 
 
 class SupplyIn(_Site):
     waste_code = Str(required=True, validate=not_blank(200), metadata={"example": "900-214-08"})
     local_name = Str(required=True, validate=not_blank(80), metadata={"example": "废机油"})
-    quantity = Dec(required=True, validate=between(0.001, 10_000_000_000))
+    quantity = Dec(
+        required=True, validate=between(0.001, 10_000_000_000), metadata={"example": 12.5}
+    )
     unit = Str(validate=one_of("t", "m3", "piece"))
     kg_per_unit = Int(validate=between(1, 10_000_000), metadata={"description": "m3 or piece"})
     recurrence = Str(validate=one_of("once", "weekly", "monthly"))
@@ -63,11 +69,16 @@ class SupplyIn(_Site):
 
 class DemandIn(_Site):
     waste_codes = StrList(
-        Str(validate=not_blank(200)), required=True, validate=ma.validate.Length(min=1, max=100)
+        Str(validate=not_blank(200)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"example": ["ISW-17-01-01"]},
     )
     licence_id = an_id(allow_none=True)
-    remaining_capacity_t = Dec(required=True, validate=between(0.001, 10_000_000))
-    service_radius_km = Int(required=True, validate=between(1, 3000))
+    remaining_capacity_t = Dec(
+        required=True, validate=between(0.001, 10_000_000), metadata={"example": 300}
+    )
+    service_radius_km = Int(required=True, validate=between(1, 3000), metadata={"example": 80})
     price_offered_yuan = Dec(
         validate=PRICE, metadata={"description": "per tonne; negative = the recycler charges"}
     )
@@ -77,14 +88,18 @@ class DemandIn(_Site):
 
 class BidIn(Schema):
     price_yuan = Dec(
-        required=True, validate=PRICE, metadata={"description": "per tonne; negative = fee"}
+        required=True,
+        validate=PRICE,
+        metadata={"description": "per tonne; negative = fee", "example": 5000},
     )
-    quantity_t = Dec(required=True, validate=between(0.001, 10_000_000))
+    quantity_t = Dec(required=True, validate=between(0.001, 10_000_000), metadata={"example": 1})
     valid_until = LocalMinute(allow_none=True, metadata={"description": "default: the deadline"})
     note = Str(validate=at_most(1000))
 
 
 class CancelIn(Schema):
+    BODY_OPTIONAL = True
+
     reason = Str(validate=at_most(500))
 
 
