@@ -34,6 +34,7 @@ POSITIVE = (
 # Schema-violating calls (a missing `q`, a page of 0, an unknown field) must be refused.
 NEGATIVE = (*POSITIVE, "negative_data_rejection", "missing_required_header")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))  # per operation and phase
+CONFIG = "schemathesis.toml"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
@@ -92,10 +93,9 @@ def live(app):
         db.session.remove()
 
 
-def _config(tmp_path: Path, ids: dict) -> Path:
+def _pin_ids(where: Path, ids: dict) -> None:
     """Path ids pinned to the seeded rows (per kind for listings)."""
-    path = tmp_path / "schemathesis.toml"
-    path.write_text(
+    (where / CONFIG).write_text(
         f"[parameters]\nlot_id = {ids['supply']}\nbid_id = {ids['bid']}\n"
         f"deal_id = {ids['deal']}\n"
         f'[[operations]]\ninclude-path-regex = "/listings/supply/"\n'
@@ -103,13 +103,13 @@ def _config(tmp_path: Path, ids: dict) -> Path:
         f'[[operations]]\ninclude-path-regex = "/listings/demand/"\n'
         f"parameters = {{ listing_id = {ids['demand']} }}\n"
     )
-    return path
 
 
-def _run(base: str, token: str, mode: str, config: Path | None = None, *extra: str) -> None:
+def _run(base: str, token: str, mode: str, where: Path, *extra: str) -> None:
+    """One schemathesis run; its cache of past failures goes to `where`, not the work tree."""
     command = [str(SCHEMATHESIS)]
-    if config is not None:
-        command += ["--config-file", str(config)]
+    if (where / CONFIG).exists():
+        command += ["--config-file", str(where / CONFIG)]
     command += [
         "run",
         f"{base}/api/v1/openapi.json",
@@ -134,22 +134,24 @@ def _run(base: str, token: str, mode: str, config: Path | None = None, *extra: s
         "false",
         *extra,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=where)
     if os.environ.get("FUZZ_LOG"):
         Path(os.environ["FUZZ_LOG"]).write_text(done.stdout + done.stderr)
     assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-3000:]
 
 
-def test_every_operation_keeps_its_contract_on_generated_ids(live):
+def test_every_operation_keeps_its_contract_on_generated_ids(live, tmp_path):
     base, seeded = live
-    _run(base, seeded.tokens["generator"], "all")
+    _run(base, seeded.tokens["generator"], "all", tmp_path)
 
 
 def test_every_operation_keeps_its_contract_on_the_seeded_rows(live, tmp_path):
     base, seeded = live
-    config = _config(tmp_path, seeded.ids)
-    _run(base, seeded.tokens["generator"], "positive", config)
-    _run(base, seeded.tokens["recycler"], "positive", config, "--include-path-regex", "demand|bids")
+    _pin_ids(tmp_path, seeded.ids)
+    _run(base, seeded.tokens["generator"], "positive", tmp_path)
+    _run(
+        base, seeded.tokens["recycler"], "positive", tmp_path, "--include-path-regex", "demand|bids"
+    )
 
 
 def test_the_description_is_generated_from_the_schemas(client):
