@@ -140,11 +140,13 @@ def _run(base: str, token: str, mode: str, where: Path, *extra: str) -> None:
     assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-3000:]
 
 
+@pytest.mark.fuzz
 def test_every_operation_keeps_its_contract_on_generated_ids(live, tmp_path):
     base, seeded = live
     _run(base, seeded.tokens["generator"], "all", tmp_path)
 
 
+@pytest.mark.fuzz
 def test_every_operation_keeps_its_contract_on_the_seeded_rows(live, tmp_path):
     base, seeded = live
     _pin_ids(tmp_path, seeded.ids)
