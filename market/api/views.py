@@ -77,6 +77,12 @@ def enterprises():
     return {"enterprises": [enterprise_json(e) for e in rows]}
 
 
+def named(view, name: str):
+    """The endpoint name of a view made per kind (api.browse_supply, api.publish_demand…)."""
+    view.__name__ = view.__qualname__ = name
+    return view
+
+
 def browse(kind: str):
     def view(args):
         per_page = args.pop("per_page", 20)
@@ -85,7 +91,7 @@ def browse(kind: str):
         items = [listing_json(item, g.api_user) for item in page.items]
         return {"page": page.page, "pages": page.pages, "total": page.total, "items": items}
 
-    return view
+    return named(view, f"browse_{kind}")
 
 
 def create(kind: str):
@@ -98,7 +104,7 @@ def create(kind: str):
         db.session.commit()
         return listing_json(listing, g.api_user)
 
-    return view
+    return named(view, f"create_{kind}")
 
 
 def detail(kind: str):
@@ -108,7 +114,7 @@ def detail(kind: str):
         db.session.commit()
         return listing_json(listing, g.api_user)
 
-    return view
+    return named(view, f"detail_{kind}")
 
 
 def update(kind: str):
@@ -120,7 +126,7 @@ def update(kind: str):
         db.session.commit()
         return listing_json(listing, g.api_user)
 
-    return view
+    return named(view, f"update_{kind}")
 
 
 def change_status(kind: str, action: str):
@@ -130,7 +136,7 @@ def change_status(kind: str, action: str):
         db.session.commit()
         return listing_json(listing, g.api_user)
 
-    return view
+    return named(view, f"{action}_{kind}")
 
 
 def matches(kind: str):
@@ -139,89 +145,76 @@ def matches(kind: str):
 
         return matches_json(kind, listing_id, args.get("k", 10))
 
-    return view
+    return named(view, f"matches_{kind}")
+
+
+def _add(rule: str, method: str, view, summary: str, ok: tuple, fails: tuple, args=None):
+    """One operation: token first, then the arguments' schema, the reply's, its errors."""
+    name = view.__name__
+    if args is not None:
+        schema, where = args
+        view = bp.arguments(schema, location=where)(view)
+    view = bp.fails(*fails)(bp.response(*ok)(token_required(view)))
+    bp.route(rule, methods=[method], endpoint=name)(bp.doc(summary=summary)(view))
 
 
 def _register(kind: str) -> None:
     base, one = f"/listings/{kind}", f"/listings/{kind}/<{ID}:listing_id>"
     reply, patch = REPLIES[kind], PATCHES[kind](partial=True)
-    operations = [
-        (
-            base,
-            "GET",
-            "browse",
-            "Browse listings",
-            browse(kind),
-            schemas.BrowseArgs,
-            "query",
-            (200, PAGES[kind]),
-            (400, 401),
-        ),
-        (
-            base,
+    summary = "Browse listings"
+    _add(
+        base,
+        "GET",
+        browse(kind),
+        summary,
+        (200, PAGES[kind]),
+        (400, 401),
+        args=(schemas.BrowseArgs, "query"),
+    )
+    summary = "Create a listing (draft, or open with publish=true)"
+    _add(
+        base,
+        "POST",
+        create(kind),
+        summary,
+        (201, reply),
+        (400, 401, 403, 409),
+        args=(BODIES[kind], "json"),
+    )
+    _add(one, "GET", detail(kind), "One listing", (200, reply), (401, 404))
+    summary = "Change fields of one's own draft or open listing; the others keep their values"
+    _add(
+        one,
+        "PATCH",
+        update(kind),
+        summary,
+        (200, reply),
+        (400, 401, 403, 404, 409),
+        args=(patch, "json"),
+    )
+    for action in ("publish", "withdraw"):
+        summary = f"{action.capitalize()} one's own listing"
+        _add(
+            f"{one}/{action}",
             "POST",
-            "create",
-            "Create a listing (draft, or open with publish=true)",
-            create(kind),
-            BODIES[kind],
-            "json",
-            (201, reply),
-            (400, 401, 403, 409),
-        ),
-        (one, "GET", "detail", "One listing", detail(kind), None, None, (200, reply), (401, 404)),
-        (
-            one,
-            "PATCH",
-            "update",
-            "Change fields of one's own draft or open listing",
-            update(kind),
-            patch,
-            "json",
-            (200, reply),
-            (400, 401, 403, 404, 409),
-        ),
-        (
-            f"{one}/publish",
-            "POST",
-            "publish",
-            "Publish one's own listing",
-            change_status(kind, "publish"),
-            None,
-            None,
+            change_status(kind, action),
+            summary,
             (200, reply),
             (401, 403, 404, 409),
-        ),
-        (
-            f"{one}/withdraw",
-            "POST",
-            "withdraw",
-            "Withdraw one's own listing",
-            change_status(kind, "withdraw"),
-            None,
-            None,
-            (200, reply),
-            (401, 403, 404, 409),
-        ),
-        (
-            f"{one}/matches",
-            "GET",
-            "matches",
-            "一键匹配: ranked counterparts, the parts of each "
-            "score, and the hard filters that removed the others",
-            matches(kind),
-            schemas.MatchArgs,
-            "query",
-            (200, MATCHES[kind]),
-            (400, 401, 403, 404),
-        ),
-    ]
-    for rule, method, name, summary, view, args, where, ok, errors in operations:
-        view.__name__ = f"{name}_{kind}"
-        if args is not None:
-            view = bp.arguments(args, location=where)(view)
-        view = token_required(view)
-        view = bp.fails(*errors)(bp.response(*ok)(view))
-        bp.route(rule, methods=[method], endpoint=f"{name}_{kind}")(bp.doc(summary=summary)(view))
+        )
+    summary = (
+        "一键匹配: ranked counterparts, the parts of each score, and the hard filters "
+        "that removed the others"
+    )
+    _add(
+        f"{one}/matches",
+        "GET",
+        matches(kind),
+        summary,
+        (200, MATCHES[kind]),
+        (400, 401, 403, 404),
+        args=(schemas.MatchArgs, "query"),
+    )
 
 
 for _kind in MODELS:
