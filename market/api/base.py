@@ -19,9 +19,9 @@ ID = "id"  # the converter below, as in "/deals/<id:deal_id>"
 
 
 class IdConverter(IntegerConverter):
-    """A row id. One beyond a 64-bit column's range is 0, which no row has: the answer is
-    the resource's own 404, never an overflow in the database driver. (Bounds on the
-    integer converter would make werkzeug answer 405 for other methods instead.)"""
+    """A row id. One beyond the id columns' range (2^31 - 1, up to 2^63 and past it) is 0,
+    which no row has: the answer is the resource's own 404, never an overflow in the
+    database. (Bounds on werkzeug's integer converter would answer 405 for other methods.)"""
 
     def to_python(self, value: str) -> int:
         number = int(value)

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
-ID_MAX = 2**63 - 1  # the largest id a 64-bit column holds; larger ids are simply absent
+ID_MAX = 2**31 - 1  # the largest id an INTEGER key column holds (PostgreSQL); larger: no such row
 
 _BASE = {
     "required": _l("This field is required."),

@@ -175,7 +175,7 @@ def test_park_admin_sees_the_parks_enterprises(client, world):
     assert [e["id"] for e in r.json["enterprises"]] == [world.generator.enterprise_id]
 
 
-@pytest.mark.parametrize("listing_id", [2**63 - 1, 2**63, 2**70, 0])
+@pytest.mark.parametrize("listing_id", [2**31, 2**63 - 1, 2**63, 2**70, 0])
 @pytest.mark.parametrize("action", ["publish", "withdraw"])
 def test_ids_out_of_any_column_are_404_not_500(client, world, listing_id, action):
     h = bearer(world.recycler)

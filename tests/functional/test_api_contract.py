@@ -3,7 +3,7 @@ generates calls to every operation from /api/v1/openapi.json against the app ser
 loopback port, over seeded data, and checks each answer: no 5xx, a documented status, the
 documented content type, a body that fits the documented schema, 405 with Allow.
 
-Three passes: ids as generated (mostly absent rows, up to 2^63) with the generator's token,
+Three passes: ids as generated (mostly absent rows, beyond 2^31) with the generator's token,
 valid and schema-violating calls (those must be refused); then valid calls on the seeded
 rows' ids with the generator's token, and with the recycler's for its demand listing and
 its bids. Examples are bounded (FUZZ_EXAMPLES per operation and phase, fewer when pinned)."""
@@ -170,4 +170,4 @@ def test_the_description_is_generated_from_the_schemas(client):
                 assert "default" not in doc["responses"], "every status is listed, no catch-all"
     ids = [p for item in paths.values() for p in item.get("parameters", [])]
     assert ids and all(re.fullmatch(r"\w+_id", p["name"]) for p in ids)
-    assert all(p["schema"]["maximum"] == 2**63 - 1 for p in ids)
+    assert all(p["schema"]["maximum"] == 2**31 - 1 for p in ids)
