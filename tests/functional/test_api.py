@@ -194,8 +194,9 @@ def test_a_missing_bid_or_deal_is_404(client, world):
         assert r.status_code == 404 and r.json["error"]["message"], (path, r.json)
     assert client.post("/api/v1/deals/987654/cancel", headers=h).status_code == 404
     assert client.get("/api/v1/deals/987654", headers=h).status_code == 404
-    r = client.post("/api/v1/listings/supply/987654/bids", json={}, headers=bearer(world.recycler))
-    assert r.status_code in (400, 404)  # the body is checked first, then the lot
+    bid = {"price_yuan": 1000, "quantity_t": 1}
+    r = client.post("/api/v1/listings/supply/987654/bids", json=bid, headers=bearer(world.recycler))
+    assert r.status_code == 404 and r.json["error"]["status"] == 404
 
 
 def test_a_method_not_allowed_says_which_are(client, world):
