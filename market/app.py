@@ -73,7 +73,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts
     from market.admin.views import bp as admin
-    from market.api import bp as api
+    from market.api import init_api
     from market.catalog.views import bp as catalog
     from market.deals.views import bp as deals
     from market.inbox.views import bp as inbox
@@ -81,8 +81,9 @@ def register_blueprints(app: Flask) -> None:
     from market.matching.views import bp as matching
     from market.views import bp as main
 
-    for blueprint in (main, accounts, catalog, listings, matching, deals, inbox, admin, api):
+    for blueprint in (main, accounts, catalog, listings, matching, deals, inbox, admin):
         app.register_blueprint(blueprint)
+    init_api(app)
 
 
 def register_template_helpers(app: Flask) -> None:

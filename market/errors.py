@@ -71,7 +71,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return error_response(exc.code or 500, _http_message(exc))
+        body, status = error_response(exc.code or 500, _http_message(exc))
+        # Keep the exception's own headers (Allow on a 405, Retry-After on a 429).
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -1,4 +1,4 @@
-"""Rows as JSON for the API."""
+"""Rows as JSON for the API, in the shapes market.api.replies documents and dumps."""
 
 from market.db import fen_to_yuan, tonnes
 from market.listings import queries
@@ -53,13 +53,8 @@ def _common(listing, user) -> dict:
     }
 
 
-def listing_json(listing, user, as_input: bool = False) -> dict:
-    if isinstance(listing, SupplyListing):
-        data = _supply(listing)
-    else:
-        data = _demand(listing)
-    if as_input:
-        return _as_input(listing, data)
+def listing_json(listing, user) -> dict:
+    data = _supply(listing) if isinstance(listing, SupplyListing) else _demand(listing)
     return {**_common(listing, user), **data}
 
 
@@ -90,39 +85,3 @@ def _demand(d) -> dict:
         "price_offered_yuan": str(fen_to_yuan(d.price_offered_fen)),
         "quality_requirements": d.quality_requirements,
     }
-
-
-def _as_input(listing, data: dict) -> dict:
-    """Current values in the shape the create call takes, for PATCH to merge into."""
-    base = {
-        "title": listing.title,
-        "description": listing.description,
-        "address": listing.address,
-        "lat": listing.lat,
-        "lon": listing.lon,
-        "available_from": listing.available_from.isoformat(),
-        "available_until": listing.available_until.isoformat(),
-    }
-    keep = (
-        "waste_code",
-        "local_name",
-        "quantity",
-        "unit",
-        "kg_per_unit",
-        "recurrence",
-        "packaging",
-        "asking_price_yuan",
-        "bidding_mode",
-        "waste_codes",
-        "licence_id",
-        "remaining_capacity_t",
-        "service_radius_km",
-        "price_offered_yuan",
-        "quality_requirements",
-    )
-    base.update({k: v for k, v in data.items() if k in keep})
-    if isinstance(listing, SupplyListing) and listing.bid_deadline:
-        from market.clock import BEIJING
-
-        base["bid_deadline"] = listing.bid_deadline.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
-    return base

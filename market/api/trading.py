@@ -1,19 +1,25 @@
 """JSON endpoints for bids and deals, by bearer token, on the same services as the pages."""
 
-from flask import abort, g, jsonify, request
+from flask import g
+from flask_babel import gettext as _
 
 from market.accounts.models import Role
-from market.api.views import bp, form_errors, json_body, token_required
+from market.api import replies, schemas
+from market.api.base import ID
+from market.api.inputs import bid_input
+from market.api.views import bp, token_required
 from market.db import fen_to_yuan, tonnes
 from market.deals import services
 from market.deals.models import Deal
 from market.deals.queries import deals_for, may_see_deal
+from market.errors import NotFound
 from market.extensions import db
 from market.listings import bidding
 from market.listings.checks import require_role
-from market.listings.forms import BidForm
 from market.listings.models import Bid, SupplyListing
 from market.listings.queries import bid_view, can_view
+
+LOT = f"/listings/supply/<{ID}:lot_id>/bids"
 
 
 def bid_json(bid: Bid) -> dict:
@@ -60,92 +66,103 @@ def deal_json(deal: Deal) -> dict:
     }
 
 
-@bp.get("/listings/supply/<int:lot_id>/bids")
-@token_required
-def bids(lot_id: int):
+def _visible_lot(lot_id: int) -> SupplyListing:
     lot = db.session.get(SupplyListing, lot_id)
     if lot is None or not can_view(g.api_user, lot):
-        abort(404)
+        raise NotFound(_("No such listing."))
+    return lot
+
+
+@bp.route(LOT, methods=["GET"])
+@bp.doc(summary="Bids on a lot, as far as the caller may see them (sealed bids stay hidden)")
+@bp.response(200, replies.BidsReply)
+@bp.fails(401, 404)
+@token_required
+def bids(lot_id: int):
+    lot = _visible_lot(lot_id)
     view = bid_view(lot, g.api_user)
     shown = view.all_bids or view.mine
-    return jsonify(
-        {
-            "mode": lot.bidding_mode,
-            "active": view.count,
-            "best_price_yuan": None if view.best_fen is None else str(fen_to_yuan(view.best_fen)),
-            "sealed": view.sealed,
-            "sealed_until": view.sealed_until.isoformat() if view.sealed_until else None,
-            "bids": [bid_json(b) for b in shown],
-        }
-    )
+    return {
+        "mode": lot.bidding_mode,
+        "active": view.count,
+        "best_price_yuan": None if view.best_fen is None else str(fen_to_yuan(view.best_fen)),
+        "sealed": view.sealed,
+        "sealed_until": view.sealed_until.isoformat() if view.sealed_until else None,
+        "bids": [bid_json(b) for b in shown],
+    }
 
 
-@bp.post("/listings/supply/<int:lot_id>/bids")
+@bp.route(LOT, methods=["POST"])
+@bp.doc(summary="Bid on an open lot (recyclers whose demand passes the hard filters)")
+@bp.response(201, replies.BidReply)
+@bp.fails(400, 401, 403, 404, 409)
 @token_required
-def place_bid(lot_id: int):
-    from market.api.views import formdata_from_json
-    from market.listings.forms import bid_input
-
+@bp.arguments(schemas.BidIn)
+def place_bid(body, lot_id: int):
     require_role(g.api_user, Role.RECYCLER)
-    form = BidForm(formdata=formdata_from_json(json_body()), meta={"csrf": False})
-    if not form.validate():
-        return form_errors(form)
-    bid = bidding.place_bid(g.api_user, lot_id, bid_input(form))
+    _visible_lot(lot_id)
+    bid = bidding.place_bid(g.api_user, lot_id, bid_input(body))
     db.session.commit()
-    return jsonify(bid_json(bid)), 201
+    return bid_json(bid)
 
 
-@bp.post("/bids/<int:bid_id>/withdraw")
+@bp.route(f"/bids/<{ID}:bid_id>/withdraw", methods=["POST"])
+@bp.doc(summary="Withdraw one's own active bid")
+@bp.response(200, replies.BidReply)
+@bp.fails(401, 403, 404, 409)
 @token_required
 def withdraw_bid(bid_id: int):
     bid = bidding.withdraw_bid(g.api_user, bid_id)
     db.session.commit()
-    return jsonify(bid_json(bid))
+    return bid_json(bid)
 
 
-@bp.post("/bids/<int:bid_id>/accept")
+@bp.route(f"/bids/<{ID}:bid_id>/accept", methods=["POST"])
+@bp.doc(summary="Accept a bid on one's own lot: makes the deal, authorises the payment")
+@bp.response(201, replies.DealReply)
+@bp.fails(401, 403, 404, 409)
 @token_required
 def accept_bid(bid_id: int):
     deal = services.accept_bid(g.api_user, bid_id)
     db.session.commit()
     services.after_commit_payment(deal)
     db.session.refresh(deal)
-    return jsonify(deal_json(deal)), 201
+    return deal_json(deal)
 
 
-@bp.get("/deals")
+@bp.route("/deals", methods=["GET"])
+@bp.doc(summary="The caller's deals, newest first, 50 a page")
+@bp.response(200, replies.DealPage)
+@bp.fails(400, 401)
 @token_required
-def deals():
+@bp.arguments(schemas.PageArgs, location="query")
+def deals(args):
     page = db.paginate(
-        deals_for(g.api_user),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=50,
-        error_out=False,
+        deals_for(g.api_user), page=args.get("page", 1), per_page=50, error_out=False
     )
-    return jsonify(
-        {
-            "page": page.page,
-            "pages": page.pages,
-            "total": page.total,
-            "items": [deal_json(d) for d in page.items],
-        }
-    )
+    items = [deal_json(d) for d in page.items]
+    return {"page": page.page, "pages": page.pages, "total": page.total, "items": items}
 
 
-@bp.get("/deals/<int:deal_id>")
+@bp.route(f"/deals/<{ID}:deal_id>", methods=["GET"])
+@bp.doc(summary="One deal")
+@bp.response(200, replies.DealReply)
+@bp.fails(401, 404)
 @token_required
 def deal(deal_id: int):
     row = db.session.get(Deal, deal_id)
     if row is None or not may_see_deal(g.api_user, row):
-        abort(404)
-    return jsonify(deal_json(row))
+        raise NotFound(_("No such deal."))
+    return deal_json(row)
 
 
-@bp.post("/deals/<int:deal_id>/cancel")
+@bp.route(f"/deals/<{ID}:deal_id>/cancel", methods=["POST"])
+@bp.doc(summary="Cancel a deal before pickup; releases the payment authorisation")
+@bp.response(200, replies.DealReply)
+@bp.fails(400, 401, 403, 404, 409)
 @token_required
-def cancel_deal(deal_id: int):
-    body = request.get_json(silent=True) or {}
-    note = str(body.get("reason", ""))[:500] if isinstance(body, dict) else ""
-    row = services.cancel_deal(g.api_user, deal_id, note)
+@bp.arguments(schemas.CancelIn, required=False)
+def cancel_deal(body, deal_id: int):
+    row = services.cancel_deal(g.api_user, deal_id, body.get("reason", ""))
     db.session.commit()
-    return jsonify(deal_json(row))
+    return deal_json(row)

@@ -1,252 +1,221 @@
 """JSON endpoints: the same reads and listing writes as the pages, by bearer token."""
 
-from functools import wraps
-
-from flask import Blueprint, abort, g, jsonify, request
+from flask import g
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
 
-from market.accounts.auth import user_from_bearer
-from market.accounts.models import Enterprise, Licence, Role
+from market.accounts.models import Enterprise, Role
+from market.api import replies, schemas
+from market.api.base import ID, Blueprint, InvalidInput, invalid_input, token_required
+from market.api.inputs import listing_input, patched_input
 from market.api.serialise import enterprise_json, listing_json
 from market.catalog.services import search_codes
 from market.catalog.views import code_json
-from market.errors import DomainError, error_response
+from market.errors import NotFound
 from market.extensions import csrf, db
-from market.formfields import choices
 from market.listings import queries, services
-from market.listings.forms import (
-    BrowseForm,
-    DemandForm,
-    SupplyForm,
-    demand_input,
-    park_choices,
-    supply_input,
-)
 from market.listings.models import DemandListing, SupplyListing
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix="/api/v1", description="The waste exchange's JSON API")
 csrf.exempt(bp)  # no cookie auth here: every call carries its bearer token
+bp.register_error_handler(InvalidInput, invalid_input)
 
 MODELS = {"supply": SupplyListing, "demand": DemandListing}
+BODIES = {"supply": schemas.SupplyIn, "demand": schemas.DemandIn}
+PATCHES = {"supply": schemas.SupplyPatch, "demand": schemas.DemandPatch}
+REPLIES = {"supply": replies.SupplyReply, "demand": replies.DemandReply}
+PAGES = {"supply": replies.SupplyPage, "demand": replies.DemandPage}
+MATCHES = {"supply": replies.SupplyMatches, "demand": replies.DemandMatches}
+ROLES = {"supply": Role.GENERATOR, "demand": Role.RECYCLER}
 
 
-def token_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        user = user_from_bearer(request.headers.get("Authorization", ""))
-        if user is None:
-            return error_response(401, _("A valid API token is required."))
-        g.api_user = user
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise DomainError(_("The body must be a JSON object."))
-    return body
-
-
-def formdata_from_json(body: dict, base: dict | None = None) -> MultiDict:
-    """JSON values as form strings, so the API is validated by the same forms."""
-    merged = {**(base or {}), **body}
-    items = []
-    for key, value in merged.items():
-        if value is None:
-            continue
-        if isinstance(value, list):
-            value = ",".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            value = "y" if value else ""
-        items.append((key, str(value)))
-    return MultiDict(items)
-
-
-def form_errors(form):
-    first = next(iter(form.errors.values()))[0]
-    message = first if isinstance(first, str) else str(first)
-    return error_response(400, message, {k: [str(m) for m in v] for k, v in form.errors.items()})
-
-
-def _load(kind: str, listing_id: int):
-    model = MODELS.get(kind) or abort(404)
-    listing = db.session.get(model, listing_id)
+def load(kind: str, listing_id: int):
+    listing = db.session.get(MODELS[kind], listing_id)
     if listing is None or not queries.can_view(g.api_user, listing):
-        abort(404)
+        raise NotFound(_("No such listing."))
     return listing
 
 
-@bp.get("/catalog/search")
-def catalog_search():
-    query = request.args.get("q", "")[:80]
+@bp.route("/catalog/search", methods=["GET"])
+@bp.doc(security=[], summary="Fuzzy search of waste codes by plant names, aliases, pinyin")
+@bp.arguments(schemas.SearchArgs, location="query")
+@bp.response(200, replies.SearchReply)
+@bp.fails(400)
+def catalog_search(args):
+    query = args["q"]
     results = search_codes(query, None, limit=20) if query.strip() else []
-    return jsonify({"query": query, "results": [code_json(c, h) for c, h in results]})
+    return {"query": query, "results": [code_json(c, h) for c, h in results]}
 
 
-@bp.get("/me")
+@bp.route("/me", methods=["GET"])
+@bp.doc(summary="The token's user")
+@bp.response(200, replies.MeReply)
+@bp.fails(401)
 @token_required
 def me():
     user = g.api_user
-    return jsonify(
-        {
-            "id": user.id,
-            "email": user.email,
-            "name": user.name,
-            "enterprise": enterprise_json(user.enterprise) if user.enterprise else None,
-            "park_admin_of": user.admin_park_id,
-        }
-    )
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "enterprise": enterprise_json(user.enterprise) if user.enterprise else None,
+        "park_admin_of": user.admin_park_id,
+    }
 
 
-@bp.get("/enterprises")
+@bp.route("/enterprises", methods=["GET"])
+@bp.doc(summary="Own enterprise, or the park's enterprises for a park administrator")
+@bp.response(200, replies.EnterprisesReply)
+@bp.fails(401)
 @token_required
 def enterprises():
     user = g.api_user
     if user.is_park_admin:
-        rows = (
-            db.session.execute(
-                db.select(Enterprise).filter_by(park_id=user.admin_park_id).order_by(Enterprise.id)
-            )
-            .scalars()
-            .all()
-        )
+        stmt = db.select(Enterprise).filter_by(park_id=user.admin_park_id).order_by(Enterprise.id)
+        rows = db.session.execute(stmt).scalars().all()
     else:
-        rows = [user.enterprise]
-    return jsonify({"enterprises": [enterprise_json(e) for e in rows]})
+        rows = [user.enterprise] if user.enterprise else []
+    return {"enterprises": [enterprise_json(e) for e in rows]}
 
 
-@bp.get("/listings/<any(supply, demand):kind>")
-@token_required
+def named(view, name: str):
+    """The endpoint name of a view made per kind (api.browse_supply, api.publish_demand…)."""
+    view.__name__ = view.__qualname__ = name
+    return view
+
+
 def browse(kind: str):
-    form = BrowseForm(MultiDict({**request.args.to_dict(), "kind": kind}))
-    form.park_id.choices = park_choices("all")
-    if not form.validate():
-        return form_errors(form)
-    f = queries.BrowseFilter(
-        **{k: v for k, v in form.data.items() if k != "page"},
-        page=form.page.data or 1,
-        mine=request.args.get("mine") == "1",
-    )
-    page = queries.browse(
-        g.api_user, f, per_page=min(100, request.args.get("per_page", 20, type=int) or 20)
-    )
-    return jsonify(
-        {
-            "page": page.page,
-            "pages": page.pages,
-            "total": page.total,
-            "items": [listing_json(item, g.api_user) for item in page.items],
-        }
-    )
+    def view(args):
+        per_page = args.pop("per_page", 20)
+        f = queries.BrowseFilter(kind=kind, **args)
+        page = queries.browse(g.api_user, f, per_page=per_page)
+        items = [listing_json(item, g.api_user) for item in page.items]
+        return {"page": page.page, "pages": page.pages, "total": page.total, "items": items}
+
+    return named(view, f"browse_{kind}")
 
 
-@bp.get("/listings/<any(supply, demand):kind>/<int:listing_id>")
-@token_required
-def detail(kind: str, listing_id: int):
-    listing = _load(kind, listing_id)
-    services.expire_if_due(listing)
-    db.session.commit()
-    return jsonify(listing_json(listing, g.api_user))
-
-
-def _bind(kind: str, formdata: MultiDict):
-    if kind == "supply":
-        return SupplyForm(formdata=formdata, meta={"csrf": False})
-    form = DemandForm(formdata=formdata, meta={"csrf": False})
-    licences = db.session.execute(
-        db.select(Licence.id).filter_by(enterprise_id=g.api_user.enterprise_id)
-    ).scalars()
-    form.licence_id.choices = choices((0, "-"), *((i, str(i)) for i in licences))
-    return form
-
-
-@bp.post("/listings/<any(supply, demand):kind>")
-@token_required
 def create(kind: str):
-    services.require_role(g.api_user, Role.GENERATOR if kind == "supply" else Role.RECYCLER)
-    body = json_body()
-    form = _bind(kind, formdata_from_json(body))
-    if not form.validate():
-        return form_errors(form)
-    if kind == "supply":
-        listing = services.create_supply(g.api_user, supply_input(form))
-    else:
-        listing = services.create_demand(g.api_user, demand_input(form))
-    if body.get("publish") is True:
-        services.publish(g.api_user, listing)
-    db.session.commit()
-    return jsonify(listing_json(listing, g.api_user)), 201
+    def view(body):
+        services.require_role(g.api_user, ROLES[kind])
+        make = services.create_supply if kind == "supply" else services.create_demand
+        listing = make(g.api_user, listing_input(kind, body))
+        if body.get("publish") is True:
+            services.publish(g.api_user, listing)
+        db.session.commit()
+        return listing_json(listing, g.api_user)
+
+    return named(view, f"create_{kind}")
 
 
-@bp.patch("/listings/<any(supply, demand):kind>/<int:listing_id>")
-@token_required
-def update(kind: str, listing_id: int):
-    listing = _load(kind, listing_id)
-    services.require_owner(g.api_user, listing)
-    body = json_body()
-    current = listing_json(listing, g.api_user, as_input=True)
-    form = _bind(kind, formdata_from_json(body, base=current))
-    if not form.validate():
-        return form_errors(form)
-    if kind == "supply":
-        services.update_supply(g.api_user, listing, supply_input(form))
-    else:
-        services.update_demand(g.api_user, listing, demand_input(form))
-    db.session.commit()
-    return jsonify(listing_json(listing, g.api_user))
+def detail(kind: str):
+    def view(listing_id: int):
+        listing = load(kind, listing_id)
+        services.expire_if_due(listing)
+        db.session.commit()
+        return listing_json(listing, g.api_user)
+
+    return named(view, f"detail_{kind}")
 
 
-@bp.post("/listings/<any(supply, demand):kind>/<int:listing_id>/<any(publish, withdraw):action>")
-@token_required
-def change_status(kind: str, listing_id: int, action: str):
-    listing = _load(kind, listing_id)
-    getattr(services, action)(g.api_user, listing)
-    db.session.commit()
-    return jsonify(listing_json(listing, g.api_user))
+def update(kind: str):
+    def view(body, listing_id: int):
+        listing = load(kind, listing_id)
+        services.require_owner(g.api_user, listing)
+        change = services.update_supply if kind == "supply" else services.update_demand
+        change(g.api_user, listing, patched_input(listing, body))
+        db.session.commit()
+        return listing_json(listing, g.api_user)
+
+    return named(view, f"update_{kind}")
 
 
-@bp.get("/openapi.json")
-def openapi():
-    from market.api.openapi import spec
+def change_status(kind: str, action: str):
+    def view(listing_id: int):
+        listing = load(kind, listing_id)
+        getattr(services, action)(g.api_user, listing)
+        db.session.commit()
+        return listing_json(listing, g.api_user)
 
-    return jsonify(spec())
+    return named(view, f"{action}_{kind}")
 
 
-@bp.get("/listings/<any(supply, demand):kind>/<int:listing_id>/matches")
-@token_required
-def matches(kind: str, listing_id: int):
-    from market.matching.views import code_label, explained, load_listing, ranking_for
+def matches(kind: str):
+    def view(args, listing_id: int):
+        from market.api.matches import matches_json
 
-    listing = load_listing(kind, listing_id, g.api_user)
-    k = min(max(request.args.get("k", 10, type=int) or 10, 1), 50)
-    view = explained(kind, listing, ranking_for(kind, listing, k))
-    return jsonify(
-        {
-            "listing": {"kind": kind, "id": listing.id},
-            "matches": [
-                {
-                    "rank": i,
-                    "score": round(m.score, 4),
-                    "parts": {
-                        "code": round(m.code, 4),
-                        "code_match": code_label(m.code),
-                        "distance": round(m.distance, 4),
-                        "distance_km": round(m.distance_km, 2),
-                        "capacity": round(m.capacity, 4),
-                        "credit": round(m.credit, 4),
-                        "grade": m.grade,
-                    },
-                    "listing": listing_json(row, g.api_user),
-                }
-                for i, (m, row) in enumerate(view["matches"], start=1)
-            ],
-            "excluded": [
-                {"filter": str(name), "count": n, "reason": text, "examples": ids}
-                for name, n, text, ids in view["excluded"]
-            ],
-            "candidates": view["candidates"],
-        }
+        return matches_json(kind, listing_id, args.get("k", 10))
+
+    return named(view, f"matches_{kind}")
+
+
+def _add(rule: str, method: str, view, summary: str, ok: tuple, fails: tuple, args=None):
+    """One operation: token first, then the arguments' schema, the reply's, its errors."""
+    name = view.__name__
+    if args is not None:
+        schema, where = args
+        view = bp.arguments(schema, location=where)(view)
+    view = bp.fails(*fails)(bp.response(*ok)(token_required(view)))
+    bp.route(rule, methods=[method], endpoint=name)(bp.doc(summary=summary)(view))
+
+
+def _register(kind: str) -> None:
+    base, one = f"/listings/{kind}", f"/listings/{kind}/<{ID}:listing_id>"
+    reply, patch = REPLIES[kind], PATCHES[kind](partial=True)
+    summary = "Browse listings"
+    _add(
+        base,
+        "GET",
+        browse(kind),
+        summary,
+        (200, PAGES[kind]),
+        (400, 401),
+        args=(schemas.BrowseArgs, "query"),
     )
+    summary = "Create a listing (draft, or open with publish=true)"
+    _add(
+        base,
+        "POST",
+        create(kind),
+        summary,
+        (201, reply),
+        (400, 401, 403, 409),
+        args=(BODIES[kind], "json"),
+    )
+    _add(one, "GET", detail(kind), "One listing", (200, reply), (401, 404))
+    summary = "Change fields of one's own draft or open listing; the others keep their values"
+    _add(
+        one,
+        "PATCH",
+        update(kind),
+        summary,
+        (200, reply),
+        (400, 401, 403, 404, 409),
+        args=(patch, "json"),
+    )
+    for action in ("publish", "withdraw"):
+        summary = f"{action.capitalize()} one's own listing"
+        _add(
+            f"{one}/{action}",
+            "POST",
+            change_status(kind, action),
+            summary,
+            (200, reply),
+            (401, 403, 404, 409),
+        )
+    summary = (
+        "一键匹配: ranked counterparts, the parts of each score, and the hard filters "
+        "that removed the others"
+    )
+    _add(
+        f"{one}/matches",
+        "GET",
+        matches(kind),
+        summary,
+        (200, MATCHES[kind]),
+        (400, 401, 403, 404),
+        args=(schemas.MatchArgs, "query"),
+    )
+
+
+for _kind in MODELS:
+    _register(_kind)

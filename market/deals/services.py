@@ -11,7 +11,7 @@ from market.deals import payments
 from market.deals.gateway import GatewayUnavailable, PaymentRefused
 from market.deals.models import Deal, DealEventRow
 from market.deals.states import DEAL_TRANSITIONS, DealEvent, DealStatus, PaymentStatus
-from market.errors import Conflict, DomainError, Forbidden
+from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.inbox.services import notify
 from market.listings.bidding import close_bidding_if_due, is_sealed, lock_lot
@@ -38,7 +38,7 @@ def accept_bid(user: User, bid_id: int) -> Deal:
     accepts of one lot, or an accept and a withdrawal, settle one after the other."""
     bid = db.session.get(Bid, bid_id)
     if bid is None:
-        raise DomainError(_("No such bid."))
+        raise NotFound(_("No such bid."))
     lot = lock_lot(bid.supply_listing_id)
     if lot.enterprise_id != user.enterprise_id:
         raise Forbidden(_("Only the enterprise that posted the lot may accept a bid."))
@@ -136,7 +136,7 @@ def lock_deal(deal_id: int) -> Deal:
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if deal is None:
-        raise DomainError(_("No such deal."))
+        raise NotFound(_("No such deal."))
     return deal
 
 

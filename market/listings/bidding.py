@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from market.accounts.models import Role, User
 from market.db import fen_to_yuan, utcnow
-from market.errors import Conflict, DomainError, Forbidden
+from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.inbox.services import notify
 from market.listings.checks import finite_decimal, price_fen, require_role
@@ -39,7 +39,7 @@ def lock_lot(lot_id: int) -> SupplyListing:
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if lot is None:
-        raise DomainError(_("No such listing."))
+        raise NotFound(_("No such listing."))
     return lot
 
 
@@ -233,7 +233,7 @@ def _extend_if_sniping(lot: SupplyListing, now: datetime, user: User) -> None:
 def withdraw_bid(user: User, bid_id: int) -> Bid:
     bid = db.session.get(Bid, bid_id)
     if bid is None:
-        raise DomainError(_("No such bid."))
+        raise NotFound(_("No such bid."))
     if bid.enterprise_id != user.enterprise_id:
         raise Forbidden(_("Only the bidder may withdraw a bid."))
     lock_lot(bid.supply_listing_id)  # wait for an accept that is under way

@@ -174,3 +174,78 @@ def test_park_admin_sees_the_parks_enterprises(client, world):
     assert r.json["enterprises"] == []
     r = client.get("/api/v1/enterprises", headers=bearer(world.generator))
     assert [e["id"] for e in r.json["enterprises"]] == [world.generator.enterprise_id]
+
+
+@pytest.mark.parametrize("listing_id", [2**31, 2**63 - 1, 2**63, 2**70, 0])
+@pytest.mark.parametrize("action", ["publish", "withdraw"])
+def test_ids_out_of_any_column_are_404_not_500(client, world, listing_id, action):
+    h = bearer(world.recycler)
+    for kind in ("supply", "demand"):
+        r = client.post(f"/api/v1/listings/{kind}/{listing_id}/{action}", headers=h)
+        assert r.status_code == 404 and r.json["error"]["status"] == 404, (kind, r.json)
+    assert client.get(f"/api/v1/deals/{listing_id}", headers=h).status_code == 404
+    r = client.patch(f"/api/v1/listings/demand/{listing_id}", json={}, headers=h)
+    assert r.status_code == 404
+
+
+def test_a_missing_bid_or_deal_is_404(client, world):
+    h = bearer(world.generator)
+    for path in ("/api/v1/bids/987654/withdraw", "/api/v1/bids/987654/accept"):
+        r = client.post(path, headers=h)
+        assert r.status_code == 404 and r.json["error"]["message"], (path, r.json)
+    assert client.post("/api/v1/deals/987654/cancel", headers=h).status_code == 404
+    assert client.get("/api/v1/deals/987654", headers=h).status_code == 404
+    bid = {"price_yuan": 1000, "quantity_t": 1}
+    r = client.post("/api/v1/listings/supply/987654/bids", json=bid, headers=bearer(world.recycler))
+    assert r.status_code == 404 and r.json["error"]["status"] == 404
+
+
+def test_a_method_not_allowed_says_which_are(client, world):
+    r = client.delete("/api/v1/listings/supply/1", headers=bearer(world.generator))
+    assert r.status_code == 405 and r.is_json
+    assert {"GET", "PATCH"} <= {m.strip() for m in r.headers["Allow"].split(",")}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/api/v1/catalog/search", {}, "q"),
+        ("/api/v1/catalog/search", {"q": "x" * 81}, "q"),
+        ("/api/v1/listings/supply", {"page": 0}, "page"),
+        ("/api/v1/listings/supply", {"per_page": 101}, "per_page"),
+        ("/api/v1/listings/supply", {"sort": "cheapest"}, "sort"),
+        ("/api/v1/listings/demand", {"within_km": "far"}, "within_km"),
+        ("/api/v1/deals", {"page": -1}, "page"),
+    ],
+)
+def test_query_parameters_outside_their_documented_limits_are_400(
+    client, world, path, params, field
+):
+    r = client.get(path, query_string=params, headers=bearer(world.generator))
+    assert r.status_code == 400, r.json
+    assert field in r.json["error"]["fields"] and field in r.json["error"]["message"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json["error"]["message"])
+
+
+def test_query_parameters_at_their_limits_are_accepted(client, world):
+    h = bearer(world.generator)
+    r = client.get("/api/v1/listings/supply", query_string={"per_page": 100, "page": 1}, headers=h)
+    assert r.status_code == 200 and r.json["page"] == 1
+    assert client.get("/api/v1/catalog/search", query_string={"q": "废机油"}).status_code == 200
+
+
+def test_unknown_fields_and_a_missing_body_are_refused(client, world):
+    h = bearer(world.generator)
+    r = client.post("/api/v1/listings/supply", json=supply_body(colour="red"), headers=h)
+    assert r.status_code == 400 and "colour" in r.json["error"]["fields"]
+    lot = factories.supply(world.generator)
+    db.session.commit()
+    r = client.patch(f"/api/v1/listings/supply/{lot.id}", headers=h)
+    assert r.status_code == 400 and r.is_json
+
+
+def test_a_validation_error_is_in_the_callers_language(client, world):
+    h = {**bearer(world.generator), "Accept-Language": "en"}
+    r = client.post("/api/v1/listings/supply", json=supply_body(unit=3), headers=h)
+    assert r.status_code == 400 and r.json["error"]["message"] == "unit: Enter text."
+    assert r.json["error"]["fields"] == {"unit": ["Enter text."]}
