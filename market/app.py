@@ -73,7 +73,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts
     from market.admin.views import bp as admin
-    from market.api import init_api
+    from market.api.setup import init_api
     from market.catalog.views import bp as catalog
     from market.deals.views import bp as deals
     from market.inbox.views import bp as inbox
