@@ -12,7 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.neighbors import BallTree
 
-from market.matching.scoring import Pairs, grade_index, rank
+from market.matching.rows import (
+    EARTH_KM,
+    LiveRows,
+    Vocab,
+    count_keys,
+    decrement,
+    radians,
+    tree_reach,
+    whole_market,
+)
+from market.matching.scoring import Pairs, grade_index, rank, whole_metres_km
 from market.matching.types import (
     Demand,
     Ranking,
@@ -21,28 +31,12 @@ from market.matching.types import (
     day_number,
 )
 
-EARTH_KM = 6371.0088
 # Radius bands: within a band radii differ by at most ~1.6×, so querying each band
 # at its largest radius fetches few recyclers that cannot reach the lot.
 BANDS_KM = (20.0, 30.0, 50.0, 80.0, 120.0, 200.0, 300.0, 500.0, 3000.0)
 LEVEL = {"exact": 1.0, "subcategory": 0.7, "category": 0.4}
 NO_DAY = -(10**6)
-NEAR_MISS = 1.25  # fetch a little beyond the radius, so near misses can be explained
-
-
-class Vocab:
-    """Strings to small integers, so code comparisons are integer array compares."""
-
-    def __init__(self):
-        self.ids: dict[str, int] = {"": -1}
-
-    def __call__(self, text: str) -> int:
-        if text not in self.ids:
-            self.ids[text] = len(self.ids) - 1
-        return self.ids[text]
-
-    def get(self, text: str) -> int:
-        return self.ids.get(text, -2)  # -2 matches nothing, not even "no subcategory"
+POSTING_ARRAYS = ("p_row", "p_code", "p_sub", "p_cat", "p_licensed")
 
 
 def _joined(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
@@ -51,31 +45,11 @@ def _joined(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([p for p, _ in parts]), np.concatenate([d for _, d in parts])
 
 
-def _radians(lat, lon) -> np.ndarray:
-    return np.radians(np.column_stack([np.asarray(lat, float), np.asarray(lon, float)]))
-
-
 @dataclass
 class _Group:
     tree: BallTree
     postings: np.ndarray  # indices into the posting arrays
     max_radius_km: float
-
-
-class LiveRows:
-    """What both indexes share: rows that stay in the arrays but can be marked gone."""
-
-    row_of: dict[int, int]
-    alive: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.alive.sum())
-
-    def drop(self, listing_ids) -> None:
-        for i in listing_ids:
-            r = self.row_of.get(int(i))
-            if r is not None:
-                self.alive[r] = False
 
 
 class DemandIndex(LiveRows):
@@ -98,7 +72,7 @@ class DemandIndex(LiveRows):
         n = len(demands)
         self.ids = np.fromiter((d.id for d in demands), np.int64, n)
         self.enterprise = np.fromiter((d.enterprise_id for d in demands), np.int64, n)
-        self.coords = _radians([d.lat for d in demands], [d.lon for d in demands]).reshape(n, 2)
+        self.coords = radians([d.lat for d in demands], [d.lon for d in demands]).reshape(n, 2)
         self.radius = np.fromiter((d.radius_km for d in demands), np.float64, n)
         self.remaining = np.fromiter((d.remaining_kg for d in demands), np.int64, n)
         self.grade = np.fromiter((grade_index(d.grade) for d in demands), np.int8, n)
@@ -115,6 +89,51 @@ class DemandIndex(LiveRows):
         self.alive = np.ones(n, bool)
         self._local = threading.local()
         self._groups()
+        self.p_radius = self.radius[self.p_row]
+        self._index_enterprises()
+        self._index_postings_by_row()
+        self._count_compatible()
+
+    def _index_postings_by_row(self) -> None:
+        """Each row's postings, to count the codes of a few rows (own, retired)."""
+        self.row_posts = np.argsort(self.p_row, kind="stable")
+        starts = np.searchsorted(self.p_row[self.row_posts], np.arange(len(self.ids) + 1))
+        self.row_start = starts
+
+    def _posts_of(self, rows) -> list[np.ndarray]:
+        return [self.row_posts[self.row_start[r] : self.row_start[r + 1]] for r in rows]
+
+    def _count_compatible(self) -> None:
+        """Live recyclers per category (any code of it fits a non-hazardous lot) and per
+        licensed code (the only fit for a hazardous lot), for whole-market counts."""
+        n = max(len(self.ids), 1)
+        self.rows_in_cat = count_keys(np.unique(self.p_cat.astype(np.int64) * n + self.p_row) // n)
+        lic = self.p_licensed
+        keys = np.unique(self.p_code[lic].astype(np.int64) * n + self.p_row[lic])
+        self.rows_licensed = count_keys(keys // n)
+
+    def _forget(self, rows: np.ndarray) -> None:
+        posts = self._posts_of(rows)
+        self.rows_in_cat = decrement(
+            self.rows_in_cat, (k for p in posts for k in set(self.p_cat[p]))
+        )
+        licensed = (set(self.p_code[p][self.p_licensed[p]]) for p in posts)
+        self.rows_licensed = decrement(self.rows_licensed, (k for c in licensed for k in c))
+
+    def _fits(self, posts: np.ndarray, supply: Supply) -> bool:
+        if supply.code.hazardous:
+            code = self.vocab.get(supply.code.code)
+            return bool(np.any((self.p_code[posts] == code) & self.p_licensed[posts]))
+        return bool(np.any(self.p_cat[posts] == self.vocab.get(supply.code.category)))
+
+    def _whole_market(self, within: Ranking, supply: Supply) -> Ranking:
+        own = self.own_rows(supply.enterprise_id)
+        own_fit = sum(self._fits(p, supply) for p in self._posts_of(own))
+        if supply.code.hazardous:
+            fit = self.rows_licensed.get(self.vocab.get(supply.code.code), 0)
+        else:
+            fit = self.rows_in_cat.get(self.vocab.get(supply.code.category), 0)
+        return whole_market(within, self.n_alive, self.ids[own], fit - own_fit)
 
     def _posting_arrays(self, demands: list[Demand]) -> None:
         """One posting per (recycler listing, accepted code)."""
@@ -151,7 +170,7 @@ class DemandIndex(LiveRows):
         bands = np.searchsorted(BANDS_KM, self.radius[self.p_row], side="left")
         # Postings too are stored by group and, inside a group, by map position.
         order = np.lexsort((self.p_row, bands, self.p_cat))
-        for name in ("p_row", "p_code", "p_sub", "p_cat", "p_licensed"):
+        for name in POSTING_ARRAYS:
             setattr(self, name, getattr(self, name)[order])
         bands = bands[order]
         keys = np.stack([self.p_cat, bands], axis=1)
@@ -173,13 +192,9 @@ class DemandIndex(LiveRows):
         for i, supply in enumerate(supplies):
             by_category.setdefault(self.vocab.get(supply.code.category), []).append(i)
         for category, members in by_category.items():
-            points = _radians(
-                [supplies[i].lat for i in members], [supplies[i].lon for i in members]
-            )
+            points = radians([supplies[i].lat for i in members], [supplies[i].lon for i in members])
             for group in self.groups.get(category, ()):
-                # A quarter beyond the band's largest radius: recyclers just out of reach
-                # come back too, and are reported as "outside the radius".
-                reach = group.max_radius_km * NEAR_MISS / road_factor / EARTH_KM
+                reach = tree_reach(group.max_radius_km, road_factor)
                 idx, dist = group.tree.query_radius(points, r=reach, return_distance=True)
                 for i, hits, km in zip(members, idx, dist, strict=True):
                     found[i].append((group.postings[hits], km * EARTH_KM))
@@ -205,13 +220,16 @@ class DemandIndex(LiveRows):
         ]
 
     def _rank(self, supply: Supply, postings, km, settings: Settings, today, k: int) -> Ranking:
-        level = self._code_level(postings, supply)
+        """Rank the live recyclers within their own radius; count everyone else."""
+        km = whole_metres_km(km * settings.road_factor)
         rows = self.p_row[postings]
-        live = self.alive[rows]
-        rows, level, km = rows[live], level[live], km[live]
+        keep = np.flatnonzero((km <= self.p_radius[postings]) & self.alive[rows])
+        postings, rows, km = postings[keep], rows[keep], km[keep]
+        level = self._code_level(postings, supply)
         pick = self._best_per_row(rows, level)
         rows, level, km = rows[pick], level[pick], km[pick]
-        return rank(self._pairs(rows, level, km, supply, today, settings), settings, k)
+        within = rank(self._pairs(rows, level, km, supply, today), settings, k)
+        return self._whole_market(within, supply)
 
     def _best_per_row(self, rows: np.ndarray, level: np.ndarray) -> np.ndarray:
         """Several codes of one recycler may fit the lot: keep its best code level.
@@ -248,7 +266,7 @@ class DemandIndex(LiveRows):
             exact, LEVEL["exact"], np.where(same_sub, LEVEL["subcategory"], LEVEL["category"])
         )
 
-    def _pairs(self, rows, level, km, supply: Supply, today, settings: Settings) -> Pairs:
+    def _pairs(self, rows, level, km, supply: Supply, today) -> Pairs:
         day = day_number(today, 0)
         valid = (self.lic_from[rows] <= day) & (day <= self.lic_until[rows])
         licence_ok = np.where(self.has_licence[rows], valid, not supply.code.hazardous)
@@ -256,7 +274,7 @@ class DemandIndex(LiveRows):
             ids=self.ids[rows],
             same_enterprise=self.enterprise[rows] == supply.enterprise_id,
             code=level,
-            distance_km=km * settings.road_factor,
+            distance_km=km,
             radius_km=self.radius[rows],
             remaining_kg=self.remaining[rows],
             quantity_kg=np.full(len(rows), supply.quantity_kg, np.int64),

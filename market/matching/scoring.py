@@ -9,6 +9,20 @@ from market.matching.types import Filter, Match, Ranking, Settings
 GRADES = ("A", "B", "C", "D", None)
 GRADE_D = 3
 EXAMPLES = 5
+SCORE_DIGITS = 9  # scores equal to 1e-9 are ties, decided by the tie rule
+
+
+def whole_metres_km(km):
+    """Road km rounded to the whole metre: the one distance both paths compare and show.
+    Two ways of computing a great-circle distance differ in the last bits (300.99999999999966
+    vs 301.00000000000045 km); on whole metres they agree, so a recycler exactly on its
+    radius is inside it for the index and the plain loop alike."""
+    return np.rint(np.asarray(km, np.float64) * 1000.0) / 1000.0
+
+
+def rounded_score(total):
+    """Scores equal in exact arithmetic can differ by ~1e-15; rounded, they tie."""
+    return np.round(np.asarray(total, np.float64), SCORE_DIGITS)
 
 
 def grade_index(grade: str | None) -> int:
@@ -22,7 +36,7 @@ class Pairs:
     ids: np.ndarray  # counterpart listing ids
     same_enterprise: np.ndarray  # bool
     code: np.ndarray  # code part in [0, 1]; NaN when no compatible code
-    distance_km: np.ndarray  # road km (great-circle × road factor)
+    distance_km: np.ndarray  # road km (great-circle × road factor), whole metres
     radius_km: np.ndarray  # the recycler's service radius for each pair
     remaining_kg: np.ndarray  # the recycler's remaining capacity
     quantity_kg: np.ndarray  # the lot's quantity
@@ -55,7 +69,7 @@ def scores(p: Pairs, settings: Settings) -> tuple[np.ndarray, ...]:
     table = np.array([settings.grade_value(g) for g in GRADES])
     credit = table[p.grade]
     w = settings.weights.as_tuple()
-    total = w[0] * code + w[1] * distance + w[2] * capacity + w[3] * credit
+    total = rounded_score(w[0] * code + w[1] * distance + w[2] * capacity + w[3] * credit)
     return total, code, distance, capacity, credit
 
 
@@ -84,7 +98,13 @@ def rank(p: Pairs, settings: Settings, k: int) -> Ranking:
         )
         for r in rows
     ]
-    return Ranking(matches=matches, excluded=excluded, examples=examples, candidates=len(p.ids))
+    return Ranking(
+        matches=matches,
+        excluded=excluded,
+        examples=examples,
+        candidates=len(p.ids),
+        eligible=len(keep),
+    )
 
 
 def _top_k(total: np.ndarray, distance: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from market import clock
 from market.accounts.models import Enterprise, Licence, ParkMatchSettings
 from market.catalog.models import WasteCode
 from market.db import utcnow
@@ -159,8 +160,9 @@ def _state(today: date) -> _State:
 
 
 def mark_dirty() -> None:
-    """Called by the listing services: this process's next ranking re-reads changes."""
-    for state in _states.values():
+    """Called by the listing and deal services: this process's next ranking re-reads
+    changes."""
+    for state in list(_states.values()):  # a copy: another thread may add a state
         state.dirty = True
 
 
@@ -203,7 +205,7 @@ def to_settings(row) -> Settings:
 def rank_demand_for(
     listing: SupplyListing, k: int = 10, settings: Settings | None = None, today: date | None = None
 ) -> Ranking:
-    today = today or date.today()
+    today = today or clock.today()
     settings = settings or settings_for(listing.enterprise.park_id)
     return _state(today).demand.rank(supply_of(listing, today), settings, today, k)
 
@@ -211,7 +213,7 @@ def rank_demand_for(
 def rank_supply_for(
     listing: DemandListing, k: int = 10, settings: Settings | None = None, today: date | None = None
 ) -> Ranking:
-    today = today or date.today()
+    today = today or clock.today()
     settings = settings or settings_for(listing.enterprise.park_id)
     return _state(today).supply.rank(demand_of(listing, today), settings, today, k)
 
@@ -249,7 +251,7 @@ def reason(kind: str, name: Filter, listing) -> str:
     texts = {
         Filter.SAME_ENTERPRISE: _("your own enterprise"),
         Filter.CAPACITY: _("no remaining capacity"),
-        Filter.LICENCE: _("no licence valid on %(day)s", day=date.today().isoformat()),
+        Filter.LICENCE: _("no licence valid on %(day)s", day=clock.today().isoformat()),
         Filter.CREDIT: _("credit grade D"),
     }
     return texts[name]
@@ -262,7 +264,7 @@ def rank_own_demand(
     and if not, which hard filter says no (even for listings far out of reach)."""
     from market.matching.reference import ranking
 
-    today = today or date.today()
+    today = today or clock.today()
     rows = _demand_rows(
         (DemandListing.enterprise_id == enterprise_id) & _open(DemandListing, today)
     )
