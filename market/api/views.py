@@ -248,5 +248,6 @@ def matches(kind: str, listing_id: int):
                 for name, n, text, ids in view["excluded"]
             ],
             "candidates": view["candidates"],
+            "eligible": view["eligible"],
         }
     )

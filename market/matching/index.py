@@ -22,7 +22,7 @@ from market.matching.rows import (
     tree_reach,
     whole_market,
 )
-from market.matching.scoring import Pairs, grade_index, rank, whole_metres_km
+from market.matching.scoring import EXAMPLES, Pairs, grade_index, rank, whole_metres_km
 from market.matching.types import (
     Demand,
     Ranking,
@@ -126,14 +126,14 @@ class DemandIndex(LiveRows):
             return bool(np.any((self.p_code[posts] == code) & self.p_licensed[posts]))
         return bool(np.any(self.p_cat[posts] == self.vocab.get(supply.code.category)))
 
-    def _whole_market(self, within: Ranking, supply: Supply) -> Ranking:
+    def _whole_market(self, within: Ranking, supply: Supply, missed: list[int]) -> Ranking:
         own = self.own_rows(supply.enterprise_id)
         own_fit = sum(self._fits(p, supply) for p in self._posts_of(own))
         if supply.code.hazardous:
             fit = self.rows_licensed.get(self.vocab.get(supply.code.code), 0)
         else:
             fit = self.rows_in_cat.get(self.vocab.get(supply.code.category), 0)
-        return whole_market(within, self.n_alive, self.ids[own], fit - own_fit)
+        return whole_market(within, self.n_alive, self.ids[own], fit - own_fit, missed)
 
     def _posting_arrays(self, demands: list[Demand]) -> None:
         """One posting per (recycler listing, accepted code)."""
@@ -223,13 +223,24 @@ class DemandIndex(LiveRows):
         """Rank the live recyclers within their own radius; count everyone else."""
         km = whole_metres_km(km * settings.road_factor)
         rows = self.p_row[postings]
-        keep = np.flatnonzero((km <= self.p_radius[postings]) & self.alive[rows])
+        alive = self.alive[rows]
+        inside = km <= self.p_radius[postings]
+        keep = np.flatnonzero(inside & alive)
+        missed = self._near_misses(postings[~inside & alive], supply)
         postings, rows, km = postings[keep], rows[keep], km[keep]
         level = self._code_level(postings, supply)
         pick = self._best_per_row(rows, level)
         rows, level, km = rows[pick], level[pick], km[pick]
         within = rank(self._pairs(rows, level, km, supply, today), settings, k)
-        return self._whole_market(within, supply)
+        return self._whole_market(within, supply, missed)
+
+    def _near_misses(self, postings: np.ndarray, supply: Supply) -> list[int]:
+        """A few recyclers the trees returned that fit the lot but whose own radius is
+        short of it: examples for "outside the radius" (the count is exact regardless)."""
+        fits = ~np.isnan(self._code_level(postings, supply))
+        rows = self.p_row[postings[fits]]
+        rows = rows[self.enterprise[rows] != supply.enterprise_id]
+        return [int(i) for i in np.unique(self.ids[rows])[:EXAMPLES]]
 
     def _best_per_row(self, rows: np.ndarray, level: np.ndarray) -> np.ndarray:
         """Several codes of one recycler may fit the lot: keep its best code level.

@@ -92,13 +92,15 @@ def decrement(counts: dict[int, int], keys) -> dict[int, int]:
     return counts
 
 
-def whole_market(within: Ranking, total: int, own_ids, compatible: int) -> Ranking:
+def whole_market(
+    within: Ranking, total: int, own_ids, compatible: int, beyond: list[int] = ()
+) -> Ranking:
     """Counts over every open counterpart, from a ranking of those within their radius.
 
     total: every live counterpart; own_ids: those of the listing's own enterprise;
     compatible: those of other enterprises with a compatible code, at any distance. What
     is compatible but not within reach is outside the radius; what is neither own nor
-    compatible fails on the code."""
+    compatible fails on the code. beyond: a few ids known to be outside their radius."""
     later = (Filter.CAPACITY, Filter.LICENCE, Filter.CREDIT)
     reached = within.eligible + sum(within.excluded.get(f, 0) for f in later)
     counts = {
@@ -110,7 +112,7 @@ def whole_market(within: Ranking, total: int, own_ids, compatible: int) -> Ranki
     examples = dict(within.examples)
     examples[Filter.SAME_ENTERPRISE] = sorted(int(i) for i in own_ids)[:EXAMPLES]
     examples.setdefault(Filter.CODE, [])
-    examples[Filter.RADIUS] = []  # beyond reach: the trees were not asked that far
+    examples[Filter.RADIUS] = sorted(beyond)[:EXAMPLES]
     excluded = {f: counts[f] for f in Filter if counts.get(f)}
     return Ranking(
         within.matches,
