@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy import update
 
 from market.accounts.models import Enterprise
-from market.deals.models import Deal
 from market.db import utcnow
+from market.deals.models import Deal
 from market.extensions import db
 from market.listings.models import DemandListing
 from market.matching import service
