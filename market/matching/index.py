@@ -1,4 +1,4 @@
-"""Geographic indexes of open listings: BallTree (haversine) per waste category. Pure.
+"""The index of open demand listings, per waste category and radius band. Pure.
 
 A supply lot looks for demand in its own category (ISW-17 and SW17 are one
 category; hazardous codes are HWxx). Demand postings are split into radius bands
@@ -6,14 +6,12 @@ so a lot near the edge of a province does not pull every far-away recycler with 
 small radius into its candidate set.
 """
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.neighbors import BallTree
 
+from market.matching import strips
 from market.matching.rows import (
-    EARTH_KM,
     LiveRows,
     Vocab,
     count_keys,
@@ -39,16 +37,9 @@ NO_DAY = -(10**6)
 POSTING_ARRAYS = ("p_row", "p_code", "p_sub", "p_cat", "p_licensed")
 
 
-def _joined(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
-    if not parts:
-        return np.empty(0, np.int64), np.empty(0)
-    return np.concatenate([p for p, _ in parts]), np.concatenate([d for _, d in parts])
-
-
 @dataclass
 class _Group:
-    tree: BallTree
-    postings: np.ndarray  # indices into the posting arrays
+    number: int  # its place in the posting order
     max_radius_km: float
 
 
@@ -87,7 +78,6 @@ class DemandIndex(LiveRows):
         self._spatial_order()
         self.row_of = {int(i): r for r, i in enumerate(self.ids)}
         self.alive = np.ones(n, bool)
-        self._local = threading.local()
         self._groups()
         self.p_radius = self.radius[self.p_row]
         self._index_enterprises()
@@ -163,45 +153,43 @@ class DemandIndex(LiveRows):
         self.p_row = inverse[self.p_row]
 
     def _groups(self) -> None:
-        """A BallTree per (category, radius band) over the postings' sites."""
+        """Postings by (category, radius band) and, inside a group, by strip and
+        longitude (market.matching.strips); a recycler's postings sit side by side."""
         self.groups: dict[int, list[_Group]] = {}
+        self.p_key = np.empty(0)
         if not len(self.p_row):
             return
         bands = np.searchsorted(BANDS_KM, self.radius[self.p_row], side="left")
-        # Postings too are stored by group and, inside a group, by map position.
-        order = np.lexsort((self.p_row, bands, self.p_cat))
+        pairs, number = np.unique(self.p_cat.astype(np.int64) * 16 + bands, return_inverse=True)
+        lat, lon = np.degrees(self.coords[self.p_row, 0]), np.degrees(self.coords[self.p_row, 1])
+        key = strips.keys(number, lat, lon)
+        biggest = np.zeros(len(pairs))
+        np.maximum.at(biggest, number, self.radius[self.p_row])
+        order = np.lexsort((self.p_row, key))
         for name in POSTING_ARRAYS:
             setattr(self, name, getattr(self, name)[order])
-        bands = bands[order]
-        keys = np.stack([self.p_cat, bands], axis=1)
-        starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], axis=1)])
-        for s, e in zip(starts, np.r_[starts[1:], len(order)], strict=True):
-            members = np.arange(s, e)
-            group = _Group(
-                BallTree(self.coords[self.p_row[members]], metric="haversine"),
-                members,
-                float(self.radius[self.p_row[members]].max()),
-            )
-            self.groups.setdefault(int(self.p_cat[members[0]]), []).append(group)
-
-    def candidates_many(self, supplies: list[Supply], road_factor: float) -> list[tuple]:
-        """For each lot, the postings of its category near enough for some band, with
-        great-circle km. Lots of one category share one tree query per band."""
-        found: list[list] = [[] for _ in supplies]
-        by_category: dict[int, list[int]] = {}
-        for i, supply in enumerate(supplies):
-            by_category.setdefault(self.vocab.get(supply.code.category), []).append(i)
-        for category, members in by_category.items():
-            points = radians([supplies[i].lat for i in members], [supplies[i].lon for i in members])
-            for group in self.groups.get(category, ()):
-                reach = tree_reach(group.max_radius_km, road_factor)
-                idx, dist = group.tree.query_radius(points, r=reach, return_distance=True)
-                for i, hits, km in zip(members, idx, dist, strict=True):
-                    found[i].append((group.postings[hits], km * EARTH_KM))
-        return [_joined(parts) for parts in found]
+        self.p_key = key[order]
+        self.p_lat = self.coords[self.p_row, 0]
+        self.p_lon = self.coords[self.p_row, 1]
+        self.p_cos = np.cos(self.p_lat)
+        for g, pair in enumerate(pairs):
+            group = _Group(g, float(biggest[g]))
+            self.groups.setdefault(int(pair // 16), []).append(group)
 
     def candidates(self, supply: Supply, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
-        return self.candidates_many([supply], road_factor)[0]
+        """The postings of the lot's category near enough for their band, in posting
+        order, with great-circle km (a superset: the caller applies each radius)."""
+        groups = [
+            (g.number, tree_reach(g.max_radius_km, road_factor))
+            for g in self.groups.get(self.vocab.get(supply.code.category), ())
+        ]
+        lo, hi = strips.query_bounds(groups, supply.lat, supply.lon)
+        postings = strips.runs(self.p_key, lo, hi)
+        lat0, lon0 = np.radians(supply.lat), np.radians(supply.lon)
+        km = strips.haversine_km(
+            self.p_lat[postings], self.p_lon[postings], self.p_cos[postings], lat0, lon0
+        )
+        return postings, km
 
     def rank(self, supply: Supply, settings: Settings, today, k: int = 10) -> Ranking:
         return self._rank(
@@ -211,13 +199,8 @@ class DemandIndex(LiveRows):
     def rank_many(
         self, supplies: list[Supply], settings: Settings, today, k: int = 10
     ) -> list[Ranking]:
-        """The same rankings as `rank` for each lot, with the tree queries batched:
-        for all-pairs runs, where one query per lot and band would dominate."""
-        found = self.candidates_many(supplies, settings.road_factor)
-        return [
-            self._rank(s, postings, km, settings, today, k)
-            for s, (postings, km) in zip(supplies, found, strict=True)
-        ]
+        """`rank` for each lot (the all-pairs entry point of bench/matching.py)."""
+        return [self.rank(s, settings, today, k) for s in supplies]
 
     def _rank(self, supply: Supply, postings, km, settings: Settings, today, k: int) -> Ranking:
         """Rank the live recyclers within their own radius; count everyone else."""
@@ -228,43 +211,29 @@ class DemandIndex(LiveRows):
         keep = np.flatnonzero(inside & alive)
         missed = self._near_misses(postings[~inside & alive], supply)
         postings, rows, km = postings[keep], rows[keep], km[keep]
-        level = self._code_level(postings, supply)
-        pick = self._best_per_row(rows, level)
-        rows, level, km = rows[pick], level[pick], km[pick]
+        rows, level, km = self._best_per_row(rows, self._code_level(postings, supply), km)
         within = rank(self._pairs(rows, level, km, supply, today), settings, k)
         return self._whole_market(within, supply, missed)
 
     def _near_misses(self, postings: np.ndarray, supply: Supply) -> list[int]:
-        """A few recyclers the trees returned that fit the lot but whose own radius is
+        """A few recyclers the search returned that fit the lot but whose own radius is
         short of it: examples for "outside the radius" (the count is exact regardless)."""
+        postings = postings[: 16 * EXAMPLES]
         fits = ~np.isnan(self._code_level(postings, supply))
         rows = self.p_row[postings[fits]]
         rows = rows[self.enterprise[rows] != supply.enterprise_id]
         return [int(i) for i in np.unique(self.ids[rows])[:EXAMPLES]]
 
-    def _best_per_row(self, rows: np.ndarray, level: np.ndarray) -> np.ndarray:
-        """Several codes of one recycler may fit the lot: keep its best code level.
-        Levels take four values, so instead of sorting, take the levels best first and
-        keep the first posting of each row not seen yet (scratch arrays per thread)."""
-        seen, owner = self._scratch()
-        picked = []
-        for value in (LEVEL["exact"], LEVEL["subcategory"], LEVEL["category"], np.nan):
-            idx = np.flatnonzero(np.isnan(level) if value != value else level == value)
-            idx = idx[~seen[rows[idx]]]
-            owner[rows[idx]] = np.arange(len(idx))
-            idx = idx[owner[rows[idx]] == np.arange(len(idx))]  # one posting per row
-            seen[rows[idx]] = True
-            picked.append(idx)
-        pick = np.concatenate(picked)
-        seen[rows[pick]] = False  # leave the scratch clean for the next query
-        return pick
-
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
-        local = self._local
-        if getattr(local, "seen", None) is None or len(local.seen) != len(self.ids):
-            local.seen = np.zeros(len(self.ids), bool)
-            local.owner = np.zeros(len(self.ids), np.int64)
-        return local.seen, local.owner
+    @staticmethod
+    def _best_per_row(rows: np.ndarray, level: np.ndarray, km: np.ndarray) -> tuple:
+        """Several codes of one recycler may fit the lot: keep its best code level. A
+        recycler's postings are adjacent (same group, same sort key), so this is a
+        reduction over runs of equal rows."""
+        if len(rows) == 0:
+            return rows, level, km
+        start = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        best = np.maximum.reduceat(np.nan_to_num(level, nan=-1.0), start)
+        return rows[start], np.where(best < 0, np.nan, best), km[start]
 
     def _code_level(self, postings: np.ndarray, supply: Supply) -> np.ndarray:
         code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)
