@@ -71,8 +71,10 @@ class DemandIndex(LiveRows):
         self.lic_from = np.fromiter(
             (day_number(d.licence_from, NO_DAY) for d in demands), np.int32, n
         )
+        # Without a licence the interval is unbounded: "valid" then says only that no
+        # licence stands in the way (a hazardous lot also checks has_licence).
         self.lic_until = np.fromiter(
-            (day_number(d.licence_until, NO_DAY) for d in demands), np.int32, n
+            (day_number(d.licence_until, -NO_DAY) for d in demands), np.int32, n
         )
         self._posting_arrays(demands)
         self._spatial_order()
@@ -156,7 +158,8 @@ class DemandIndex(LiveRows):
         """Postings by (category, radius band) and, inside a group, by strip and
         longitude (market.matching.strips); a recycler's postings sit side by side."""
         self.groups: dict[int, list[_Group]] = {}
-        self.p_key = np.empty(0)
+        self.p_key = self.p_lat = self.p_lon = self.p_cos = np.empty(0)
+        self.p_multi = np.empty(0, bool)
         if not len(self.p_row):
             return
         bands = np.searchsorted(BANDS_KM, self.radius[self.p_row], side="left")
@@ -172,6 +175,8 @@ class DemandIndex(LiveRows):
         self.p_lat = self.coords[self.p_row, 0]
         self.p_lon = self.coords[self.p_row, 1]
         self.p_cos = np.cos(self.p_lat)
+        same = self.p_row[1:] == self.p_row[:-1]  # postings of one row are adjacent
+        self.p_multi = np.r_[same, False] | np.r_[False, same]
         for g, pair in enumerate(pairs):
             group = _Group(g, float(biggest[g]))
             self.groups.setdefault(int(pair // 16), []).append(group)
@@ -211,7 +216,8 @@ class DemandIndex(LiveRows):
         keep = np.flatnonzero(inside & alive)
         missed = self._near_misses(postings[~inside & alive], supply)
         postings, rows, km = postings[keep], rows[keep], km[keep]
-        rows, level, km = self._best_per_row(rows, self._code_level(postings, supply), km)
+        level = self._code_level(postings, supply)
+        rows, level, km = self._best_per_row(postings, rows, level, km)
         within = rank(self._pairs(rows, level, km, supply, today), settings, k)
         return self._whole_market(within, supply, missed)
 
@@ -224,16 +230,23 @@ class DemandIndex(LiveRows):
         rows = rows[self.enterprise[rows] != supply.enterprise_id]
         return [int(i) for i in np.unique(self.ids[rows])[:EXAMPLES]]
 
-    @staticmethod
-    def _best_per_row(rows: np.ndarray, level: np.ndarray, km: np.ndarray) -> tuple:
+    def _best_per_row(self, postings, rows, level, km) -> tuple:
         """Several codes of one recycler may fit the lot: keep its best code level. A
-        recycler's postings are adjacent (same group, same sort key), so this is a
-        reduction over runs of equal rows."""
-        if len(rows) == 0:
+        recycler's postings are adjacent (same group, same sort key), so for the few
+        with several postings in a category this is a reduction over runs."""
+        multi = self.p_multi[postings]
+        if not multi.any():
             return rows, level, km
-        start = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        best = np.maximum.reduceat(np.nan_to_num(level, nan=-1.0), start)
-        return rows[start], np.where(best < 0, np.nan, best), km[start]
+        one = np.flatnonzero(~multi)
+        many = np.flatnonzero(multi)
+        r = rows[many]
+        start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        best = np.maximum.reduceat(np.nan_to_num(level[many], nan=-1.0), start)
+        return (
+            np.concatenate([rows[one], r[start]]),
+            np.concatenate([level[one], np.where(best < 0, np.nan, best)]),
+            np.concatenate([km[one], km[many][start]]),
+        )
 
     def _code_level(self, postings: np.ndarray, supply: Supply) -> np.ndarray:
         code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)
@@ -248,8 +261,9 @@ class DemandIndex(LiveRows):
 
     def _pairs(self, rows, level, km, supply: Supply, today) -> Pairs:
         day = day_number(today, 0)
-        valid = (self.lic_from[rows] <= day) & (day <= self.lic_until[rows])
-        licence_ok = np.where(self.has_licence[rows], valid, not supply.code.hazardous)
+        licence_ok = (self.lic_from[rows] <= day) & (day <= self.lic_until[rows])
+        if supply.code.hazardous:
+            licence_ok &= self.has_licence[rows]
         return Pairs(
             ids=self.ids[rows],
             same_enterprise=self.enterprise[rows] == supply.enterprise_id,
@@ -257,7 +271,7 @@ class DemandIndex(LiveRows):
             distance_km=km,
             radius_km=self.radius[rows],
             remaining_kg=self.remaining[rows],
-            quantity_kg=np.full(len(rows), supply.quantity_kg, np.int64),
+            quantity_kg=np.int64(supply.quantity_kg),
             licence_ok=licence_ok,
             grade=self.grade[rows],
         )

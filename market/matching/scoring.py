@@ -75,28 +75,29 @@ def scores(p: Pairs, settings: Settings) -> tuple[np.ndarray, ...]:
 
 def rank(p: Pairs, settings: Settings, k: int) -> Ranking:
     first = failing_filter(p)
+    counts = np.bincount(first.astype(np.int64) + 1, minlength=len(Filter) + 1)
     excluded, examples = {}, {}
     for i, name in enumerate(Filter):
-        hit = np.flatnonzero(first == i)
-        if len(hit):
-            excluded[name] = int(len(hit))
-            examples[name] = [int(x) for x in np.sort(p.ids[hit])[:EXAMPLES]]
+        if counts[i + 1]:
+            excluded[name] = int(counts[i + 1])
+            examples[name] = _lowest(p.ids[first == i])
     keep = np.flatnonzero(first == -1)
-    total, code, distance, capacity, credit = scores(p, settings)
-    top = _top_k(total[keep], p.distance_km[keep], p.ids[keep], k)
-    rows = keep[top]
+    total, code, distance, capacity, credit = scores(_subset(p, keep), settings)
+    distance_km, ids = p.distance_km[keep], p.ids[keep]
+    top = _top_k(total, distance_km, ids, k)
+    grade = p.grade[keep]
     matches = [
         Match(
-            id=int(p.ids[r]),
+            id=int(ids[r]),
             score=float(total[r]),
             code=float(code[r]),
-            distance_km=float(p.distance_km[r]),
+            distance_km=float(distance_km[r]),
             distance=float(distance[r]),
             capacity=float(capacity[r]),
             credit=float(credit[r]),
-            grade=GRADES[int(p.grade[r])],
+            grade=GRADES[int(grade[r])],
         )
-        for r in rows
+        for r in top
     ]
     return Ranking(
         matches=matches,
@@ -105,6 +106,21 @@ def rank(p: Pairs, settings: Settings, k: int) -> Ranking:
         candidates=len(p.ids),
         eligible=len(keep),
     )
+
+
+def _lowest(ids: np.ndarray) -> list[int]:
+    if len(ids) > EXAMPLES:
+        ids = np.partition(ids, EXAMPLES - 1)[:EXAMPLES]
+    return [int(x) for x in np.sort(ids)]
+
+
+def _subset(p: Pairs, keep: np.ndarray) -> Pairs:
+    """The pairs that pass every filter: only they are scored."""
+    return Pairs(**{name: _take(value, keep) for name, value in vars(p).items()})
+
+
+def _take(value, keep):
+    return value[keep] if isinstance(value, np.ndarray) and value.ndim else value
 
 
 def _top_k(total: np.ndarray, distance: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
