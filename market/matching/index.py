@@ -34,6 +34,7 @@ from market.matching.types import (
 BANDS_KM = (20.0, 30.0, 50.0, 80.0, 120.0, 200.0, 300.0, 500.0, 3000.0)
 LEVEL = {"exact": 1.0, "subcategory": 0.7, "category": 0.4}
 NO_DAY = -(10**6)
+NO_GROUPS = (np.empty(0), np.empty(0))
 POSTING_ARRAYS = ("p_row", "p_code", "p_sub", "p_cat", "p_licensed")
 
 
@@ -158,6 +159,7 @@ class DemandIndex(LiveRows):
         """Postings by (category, radius band) and, inside a group, by strip and
         longitude (market.matching.strips); a recycler's postings sit side by side."""
         self.groups: dict[int, list[_Group]] = {}
+        self.group_arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.p_key = self.p_lat = self.p_lon = self.p_cos = np.empty(0)
         self.p_multi = np.empty(0, bool)
         if not len(self.p_row):
@@ -180,15 +182,21 @@ class DemandIndex(LiveRows):
         for g, pair in enumerate(pairs):
             group = _Group(g, float(biggest[g]))
             self.groups.setdefault(int(pair // 16), []).append(group)
+        self.group_arrays = {
+            cat: (
+                np.array([g.number for g in groups], np.float64),
+                np.array([g.max_radius_km for g in groups]),
+            )
+            for cat, groups in self.groups.items()
+        }
 
     def candidates(self, supply: Supply, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
         """The postings of the lot's category near enough for their band, in posting
         order, with great-circle km (a superset: the caller applies each radius)."""
-        groups = [
-            (g.number, tree_reach(g.max_radius_km, road_factor))
-            for g in self.groups.get(self.vocab.get(supply.code.category), ())
-        ]
-        lo, hi = strips.query_bounds(groups, supply.lat, supply.lon)
+        numbers, radius = self.group_arrays.get(self.vocab.get(supply.code.category), NO_GROUPS)
+        lo, hi = strips.query_bounds(
+            numbers, tree_reach(radius, road_factor), supply.lat, supply.lon
+        )
         postings = strips.runs(self.p_key, lo, hi)
         lat0, lon0 = np.radians(supply.lat), np.radians(supply.lon)
         km = strips.haversine_km(

@@ -28,23 +28,23 @@ def keys(group: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndar
     return group * GROUP_SPAN + strip * 1000.0 + (np.asarray(lon_deg, np.float64) + 180.0)
 
 
-def query_bounds(groups, lat_deg: float, lon_deg: float) -> tuple[np.ndarray, np.ndarray]:
-    """Key ranges [lo, hi] for the circles (group number, great-circle radius in radians)
-    around one point: one range per group and strip."""
-    lo, hi = [], []
+def query_bounds(
+    numbers: np.ndarray, reach: np.ndarray, lat_deg: float, lon_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Key ranges [lo, hi] for circles around one point, one per group number with its
+    great-circle radius in radians: one range per group and strip the circle crosses."""
     cos_lat = math.cos(math.radians(lat_deg))
-    for group, reach in groups:
-        dlat = math.degrees(reach) + SLACK_DEG
-        ratio = math.sin(reach) / cos_lat if cos_lat > 0 else 2.0
-        dlon = 180.0 if ratio >= 1 else math.degrees(math.asin(ratio)) + SLACK_DEG
-        first = math.floor((lat_deg - dlat) * STRIPS_PER_DEGREE)
-        last = math.floor((lat_deg + dlat) * STRIPS_PER_DEGREE)
-        base = group * GROUP_SPAN + (np.arange(first, last + 1) + 400.0) * 1000.0
-        lo.append(base + max(lon_deg - dlon + 180.0, 0.0))
-        hi.append(base + min(lon_deg + dlon + 180.0, 360.0))
-    if not lo:
-        return np.empty(0), np.empty(0)
-    return np.concatenate(lo), np.concatenate(hi)
+    dlat = np.degrees(reach) + SLACK_DEG
+    ratio = np.sin(reach) / cos_lat if cos_lat > 0 else np.full(len(reach), 2.0)
+    dlon = np.where(ratio >= 1, 180.0, np.degrees(np.arcsin(np.minimum(ratio, 1.0))) + SLACK_DEG)
+    first = np.floor((lat_deg - dlat) * STRIPS_PER_DEGREE)
+    count = (np.floor((lat_deg + dlat) * STRIPS_PER_DEGREE) - first).astype(np.int64) + 1
+    which = np.repeat(np.arange(len(numbers)), count)
+    step = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    base = numbers[which] * GROUP_SPAN + (first[which] + step + 400.0) * 1000.0
+    lo = base + np.maximum(lon_deg - dlon[which] + 180.0, 0.0)
+    hi = base + np.minimum(lon_deg + dlon[which] + 180.0, 360.0)
+    return lo, hi
 
 
 def runs(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
