@@ -249,7 +249,7 @@ class DemandIndex(LiveRows):
         many = np.flatnonzero(multi)
         r = rows[many]
         start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-        best = np.maximum.reduceat(np.nan_to_num(level[many], nan=-1.0), start)
+        best = np.maximum.reduceat(np.where(np.isnan(level[many]), -1.0, level[many]), start)
         return (
             np.concatenate([rows[one], r[start]]),
             np.concatenate([level[one], np.where(best < 0, np.nan, best)]),

@@ -62,7 +62,7 @@ def failing_filter(p: Pairs) -> np.ndarray:
 
 def scores(p: Pairs, settings: Settings) -> tuple[np.ndarray, ...]:
     """The four parts and the weighted total; monotone in each part."""
-    code = np.nan_to_num(p.code, nan=0.0)
+    code = np.where(np.isnan(p.code), 0.0, p.code)
     with np.errstate(divide="ignore", invalid="ignore"):
         distance = np.clip(1.0 - p.distance_km / p.radius_km, 0.0, 1.0)
         capacity = np.clip(p.remaining_kg / np.maximum(p.quantity_kg, 1), 0.0, 1.0)
