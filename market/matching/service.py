@@ -2,7 +2,8 @@
 of this process, park settings, and loading the ranked listings for display.
 
 How stale a ranking can be: in the process that made a change, not at all (the
-change marks the indexes dirty and the next ranking reads it). In other worker
+listing and deal services mark the indexes dirty and the next ranking reads it; a
+ranking on another thread reads one whole snapshot, before or after the change). In other worker
 processes, by at most MATCHING_REFRESH_SECONDS (default 1 s) after the change is
 committed: each ranking first re-reads listings whose updated_at is newer than
 the last read minus a 60 s margin. A transaction that commits more than 60 s

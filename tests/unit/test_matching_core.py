@@ -172,7 +172,7 @@ def test_the_core_imports_no_flask_and_no_database():
     code = (
         "import sys, market.matching.index, market.matching.live, "
         "market.matching.supply_index, market.matching.scoring, market.matching.types, "
-        "market.matching.reference; "
+        "market.matching.reference, market.matching.rows, market.matching.strips; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('flask', 'flask_sqlalchemy', 'sqlalchemy')]; print(bad); assert not bad"
     )
