@@ -9,8 +9,7 @@ in one list and not the other must, by the reference rules, pass every hard filt
 with a score tied to that run's score.
 """
 
-from market.geo import haversine_km
-from market.matching.reference import failing, score
+from market.matching.reference import failing, road_km, score
 from market.matching.types import Demand, Settings, Supply
 
 TOL = 1e-9
@@ -27,7 +26,7 @@ def _runs(scores: list[float]) -> list[tuple[int, int]]:
 
 
 def _reference_score(supply: Supply, demand: Demand, settings: Settings, today) -> float | None:
-    km = haversine_km(supply.lat, supply.lon, demand.lat, demand.lon) * settings.road_factor
+    km = road_km(supply, demand, settings)
     if failing(supply, demand, km, today) is not None:
         return None
     return score(supply, demand, km, settings).score

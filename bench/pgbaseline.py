@@ -89,10 +89,10 @@ scored AS (
                                        WHEN 'C' THEN %(g_c)s ELSE %(g_none)s END AS score
     FROM cand c
     JOIN demands d ON d.id = c.demand_id
-    CROSS JOIN LATERAL (SELECT 2 * {earth} * asin(least(1.0, sqrt(
+    CROSS JOIN LATERAL (SELECT round(1000 * 2 * {earth} * asin(least(1.0, sqrt(
         sin((radians(d.lat) - radians(%(lat)s)) / 2) ^ 2
         + cos(radians(%(lat)s)) * cos(radians(d.lat)) * sin(radians(d.lon - %(lon)s) / 2) ^ 2
-    ))) AS km) g
+    )))) / 1000 AS km) g  -- whole metres, the boundary rule of market.matching
     WHERE d.enterprise_id <> %(ent)s
       AND d.lat BETWEEN %(lat_lo)s AND %(lat_hi)s
       AND d.lon BETWEEN %(lon_lo)s AND %(lon_hi)s

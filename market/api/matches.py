@@ -34,4 +34,5 @@ def matches_json(kind: str, listing_id: int, k: int) -> dict:
             for name, n, text, ids in view["excluded"]
         ],
         "candidates": view["candidates"],
+        "eligible": view["eligible"],
     }

@@ -241,7 +241,17 @@ def matches_of(other: type[ma.Schema], name: str) -> type[ma.Schema]:
             "listing": f.Nested(ListingRef, required=True),
             "matches": f.List(f.Nested(match), required=True),
             "excluded": f.List(f.Nested(ExcludedReply), required=True),
-            "candidates": f.Integer(required=True),
+            "candidates": f.Integer(
+                required=True,
+                metadata={"description": "every open counterpart listing, eligible or not"},
+            ),
+            "eligible": f.Integer(
+                required=True,
+                metadata={
+                    "description": "how many passed every hard filter; the rest are "
+                    "counted once each in `excluded`, under the first filter they fail"
+                },
+            ),
         },
         name=name,
     )

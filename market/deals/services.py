@@ -19,6 +19,7 @@ from market.listings.lifecycle import move_bid, transition
 from market.listings.models import Bid, DemandListing
 from market.listings.states import BidEvent, BidStatus, ListingEvent
 from market.listings.states import ListingStatus as S
+from market.matching import service as matching
 from market.transitions import Lifecycle
 
 DEALS = Lifecycle(
@@ -84,6 +85,7 @@ def _draw_capacity(bid: Bid) -> None:
         raise Conflict(_("The recycler no longer has the capacity for this bid."))
     demand = db.session.get(DemandListing, bid.demand_listing_id)
     db.session.refresh(demand)
+    matching.mark_dirty()  # rankings show the remaining capacity drawn
     if demand.remaining_capacity_kg == 0:
         transition(demand, ListingEvent.CLOSE, None, note="capacity used up")
 
@@ -182,6 +184,7 @@ def _restore_capacity(deal: Deal) -> None:
     ).scalar_one()
     demand.remaining_capacity_kg += deal.quantity_kg
     demand.updated_at = utcnow()
+    matching.mark_dirty()  # rankings show the capacity given back
     if demand.status == S.CLOSED and demand.available_until >= clock.today():
         transition(demand, ListingEvent.REOPEN, None, note=f"deal {deal.id} cancelled")
 

@@ -1,16 +1,32 @@
 """Keeping an index current as listings open, change and close. Pure.
 
 A large index is expensive to rebuild, so changes go to a small delta index
-(rebuilt on every change) while the main one only marks the changed listings as
-gone; the main index is rebuilt when the delta grows past a share of it.
+(rebuilt on every change) while the main one only retires the changed listings;
+the main index is rebuilt when the delta grows past a share of it.
+
+Requests rank on several threads while one of them applies changes. A ranking reads
+one snapshot (main, delta), taken once: `apply` never changes an index in place but
+builds the next snapshot beside the current one and swaps it in with one assignment,
+so no ranking sees a listing retired from main and not yet in the delta (missing), or
+in the new main and still in the old delta (twice).
 """
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from market.matching.index import DemandIndex, Vocab
+from market.matching.index import DemandIndex
+from market.matching.rows import Vocab
+from market.matching.scoring import EXAMPLES
 from market.matching.supply_index import SupplyIndex
 from market.matching.types import Filter, Ranking, Settings
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    main: object  # DemandIndex or SupplyIndex
+    delta: object  # the same kind, over the listings changed since main was built
+    has_delta: bool
 
 
 @dataclass
@@ -22,10 +38,11 @@ class LiveIndex:
 
     def __post_init__(self):
         self.vocab = Vocab()
-        self.main = self.build(list(self.items.values()), self.vocab)
-        self.delta: dict[int, object] = {}
-        self.delta_index = self.build([], self.vocab)
+        self._writing = threading.Lock()
+        self._delta: dict[int, object] = {}
         self.rebuilds = 0
+        main = self.build(list(self.items.values()), self.vocab)
+        self.snapshot = Snapshot(main, self.build([], self.vocab), False)
 
     @classmethod
     def for_demand(cls, demands: list, **kw) -> "LiveIndex":
@@ -42,38 +59,50 @@ class LiveIndex:
         """Listings that opened or changed, and listings that are no longer open."""
         if not upserts and not removed_ids:
             return
-        touched = [item.id for item in upserts] + list(removed_ids)
-        self.main.drop(touched)
-        for i in removed_ids:
-            self.items.pop(i, None)
-            self.delta.pop(i, None)
-        for item in upserts:
-            self.items[item.id] = item
-            self.delta[item.id] = item
-        if len(self.delta) > max(self.min_delta, self.rebuild_share * len(self.items)):
-            self.rebuild()
-        else:
-            self.delta_index = self.build(list(self.delta.values()), self.vocab)
+        with self._writing:
+            touched = [item.id for item in upserts] + list(removed_ids)
+            for i in removed_ids:
+                self.items.pop(i, None)
+                self._delta.pop(i, None)
+            for item in upserts:
+                self.items[item.id] = item
+                self._delta[item.id] = item
+            if len(self._delta) > max(self.min_delta, self.rebuild_share * len(self.items)):
+                self._rebuild()
+                return
+            main = self.snapshot.main.without(touched)
+            delta = self.build(list(self._delta.values()), self.vocab)
+            self.snapshot = Snapshot(main, delta, bool(self._delta))
 
     def rebuild(self) -> None:
-        self.main = self.build(list(self.items.values()), self.vocab)
-        self.delta = {}
-        self.delta_index = self.build([], self.vocab)
+        with self._writing:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        main = self.build(list(self.items.values()), self.vocab)
+        self._delta = {}
+        self.snapshot = Snapshot(main, self.build([], self.vocab), False)
         self.rebuilds += 1
 
     def rank(self, item, settings: Settings, today, k: int = 10) -> Ranking:
-        first = self.main.rank(item, settings, today, k)
-        if not self.delta:
+        snap = self.snapshot  # one read: the whole ranking uses this snapshot
+        first = snap.main.rank(item, settings, today, k)
+        if not snap.has_delta:
             return first
-        return merge(first, self.delta_index.rank(item, settings, today, k), k)
+        return merge(first, snap.delta.rank(item, settings, today, k), k)
 
 
 def merge(a: Ranking, b: Ranking, k: int) -> Ranking:
+    """Two rankings over disjoint listings as one: the same tie rule, counts summed."""
     matches = sorted(a.matches + b.matches, key=lambda m: (-m.score, m.distance_km, m.id))[:k]
     excluded: dict[Filter, int] = {}
     examples: dict[Filter, list[int]] = {}
-    for part in (a, b):
-        for name, n in part.excluded.items():
-            excluded[name] = excluded.get(name, 0) + n
-            examples[name] = sorted(examples.get(name, []) + part.examples[name])[:5]
-    return Ranking(matches, excluded, examples, a.candidates + b.candidates)
+    for name in Filter:
+        n = a.excluded.get(name, 0) + b.excluded.get(name, 0)
+        if n:
+            excluded[name] = n
+            both = a.examples.get(name, []) + b.examples.get(name, [])
+            examples[name] = sorted(both)[:EXAMPLES]
+    return Ranking(
+        matches, excluded, examples, a.candidates + b.candidates, a.eligible + b.eligible
+    )

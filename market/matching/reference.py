@@ -8,7 +8,8 @@ from datetime import date
 
 from market.geo import haversine_km
 from market.matching.index import LEVEL
-from market.matching.types import Demand, Filter, Match, Settings, Supply
+from market.matching.scoring import rounded_score, whole_metres_km
+from market.matching.types import Demand, Filter, Match, Ranking, Settings, Supply
 
 
 def code_level(supply: Supply, demand: Demand) -> float | None:
@@ -56,6 +57,7 @@ def score(supply: Supply, demand: Demand, km: float, settings: Settings) -> Matc
     capacity = min(1.0, max(0.0, demand.remaining_kg / max(supply.quantity_kg, 1)))
     credit = settings.grade_value(demand.grade)
     total = w.code * code + w.distance * distance + w.capacity * capacity + w.credit * credit
+    total = float(rounded_score(total))
     return Match(
         id=demand.id,
         score=total,
@@ -68,12 +70,18 @@ def score(supply: Supply, demand: Demand, km: float, settings: Settings) -> Matc
     )
 
 
+def road_km(supply: Supply, demand: Demand, settings: Settings) -> float:
+    """Great-circle km × road factor, in whole metres (the boundary rule)."""
+    km = haversine_km(supply.lat, supply.lon, demand.lat, demand.lon) * settings.road_factor
+    return float(whole_metres_km(km))
+
+
 def rank_demand(
     supply: Supply, demands: list[Demand], settings: Settings, today: date, k: int = 10
 ) -> list[Match]:
     found = []
     for demand in demands:
-        km = haversine_km(supply.lat, supply.lon, demand.lat, demand.lon) * settings.road_factor
+        km = road_km(supply, demand, settings)
         if failing(supply, demand, km, today) is None:
             found.append(score(supply, demand, km, settings))
     found.sort(key=lambda m: (-m.score, m.distance_km, m.id))
@@ -83,16 +91,13 @@ def rank_demand(
 def ranking(supply: Supply, demands: list[Demand], settings: Settings, today: date, k: int = 10):
     """Like rank_demand, and also counts every demand each hard filter removes, however
     far away; for small sets such as one recycler's own listings."""
-    from market.matching.types import Ranking
-
     excluded: dict[Filter, int] = {}
     examples: dict[Filter, list[int]] = {}
     for demand in demands:
-        km = haversine_km(supply.lat, supply.lon, demand.lat, demand.lon) * settings.road_factor
-        name = failing(supply, demand, km, today)
+        name = failing(supply, demand, road_km(supply, demand, settings), today)
         if name is not None:
             excluded[name] = excluded.get(name, 0) + 1
             examples.setdefault(name, []).append(demand.id)
-    return Ranking(
-        rank_demand(supply, demands, settings, today, k), excluded, examples, len(demands)
-    )
+    eligible = len(demands) - sum(excluded.values())
+    matches = rank_demand(supply, demands, settings, today, k)
+    return Ranking(matches, excluded, examples, len(demands), eligible)

@@ -9,6 +9,20 @@ from market.matching.types import Filter, Match, Ranking, Settings
 GRADES = ("A", "B", "C", "D", None)
 GRADE_D = 3
 EXAMPLES = 5
+SCORE_DIGITS = 9  # scores equal to 1e-9 are ties, decided by the tie rule
+
+
+def whole_metres_km(km):
+    """Road km rounded to the whole metre: the one distance both paths compare and show.
+    Two ways of computing a great-circle distance differ in the last bits (300.99999999999966
+    vs 301.00000000000045 km); on whole metres they agree, so a recycler exactly on its
+    radius is inside it for the index and the plain loop alike."""
+    return np.rint(np.asarray(km, np.float64) * 1000.0) / 1000.0
+
+
+def rounded_score(total):
+    """Scores equal in exact arithmetic can differ by ~1e-15; rounded, they tie."""
+    return np.round(np.asarray(total, np.float64), SCORE_DIGITS)
 
 
 def grade_index(grade: str | None) -> int:
@@ -22,7 +36,7 @@ class Pairs:
     ids: np.ndarray  # counterpart listing ids
     same_enterprise: np.ndarray  # bool
     code: np.ndarray  # code part in [0, 1]; NaN when no compatible code
-    distance_km: np.ndarray  # road km (great-circle × road factor)
+    distance_km: np.ndarray  # road km (great-circle × road factor), whole metres
     radius_km: np.ndarray  # the recycler's service radius for each pair
     remaining_kg: np.ndarray  # the recycler's remaining capacity
     quantity_kg: np.ndarray  # the lot's quantity
@@ -48,43 +62,65 @@ def failing_filter(p: Pairs) -> np.ndarray:
 
 def scores(p: Pairs, settings: Settings) -> tuple[np.ndarray, ...]:
     """The four parts and the weighted total; monotone in each part."""
-    code = np.nan_to_num(p.code, nan=0.0)
+    code = np.where(np.isnan(p.code), 0.0, p.code)
     with np.errstate(divide="ignore", invalid="ignore"):
         distance = np.clip(1.0 - p.distance_km / p.radius_km, 0.0, 1.0)
         capacity = np.clip(p.remaining_kg / np.maximum(p.quantity_kg, 1), 0.0, 1.0)
     table = np.array([settings.grade_value(g) for g in GRADES])
     credit = table[p.grade]
     w = settings.weights.as_tuple()
-    total = w[0] * code + w[1] * distance + w[2] * capacity + w[3] * credit
+    total = rounded_score(w[0] * code + w[1] * distance + w[2] * capacity + w[3] * credit)
     return total, code, distance, capacity, credit
 
 
 def rank(p: Pairs, settings: Settings, k: int) -> Ranking:
     first = failing_filter(p)
+    counts = np.bincount(first.astype(np.int64) + 1, minlength=len(Filter) + 1)
     excluded, examples = {}, {}
     for i, name in enumerate(Filter):
-        hit = np.flatnonzero(first == i)
-        if len(hit):
-            excluded[name] = int(len(hit))
-            examples[name] = [int(x) for x in np.sort(p.ids[hit])[:EXAMPLES]]
+        if counts[i + 1]:
+            excluded[name] = int(counts[i + 1])
+            examples[name] = _lowest(p.ids[first == i])
     keep = np.flatnonzero(first == -1)
-    total, code, distance, capacity, credit = scores(p, settings)
-    top = _top_k(total[keep], p.distance_km[keep], p.ids[keep], k)
-    rows = keep[top]
+    total, code, distance, capacity, credit = scores(_subset(p, keep), settings)
+    distance_km, ids = p.distance_km[keep], p.ids[keep]
+    top = _top_k(total, distance_km, ids, k)
+    grade = p.grade[keep]
     matches = [
         Match(
-            id=int(p.ids[r]),
+            id=int(ids[r]),
             score=float(total[r]),
             code=float(code[r]),
-            distance_km=float(p.distance_km[r]),
+            distance_km=float(distance_km[r]),
             distance=float(distance[r]),
             capacity=float(capacity[r]),
             credit=float(credit[r]),
-            grade=GRADES[int(p.grade[r])],
+            grade=GRADES[int(grade[r])],
         )
-        for r in rows
+        for r in top
     ]
-    return Ranking(matches=matches, excluded=excluded, examples=examples, candidates=len(p.ids))
+    return Ranking(
+        matches=matches,
+        excluded=excluded,
+        examples=examples,
+        candidates=len(p.ids),
+        eligible=len(keep),
+    )
+
+
+def _lowest(ids: np.ndarray) -> list[int]:
+    if len(ids) > EXAMPLES:
+        ids = np.partition(ids, EXAMPLES - 1)[:EXAMPLES]
+    return [int(x) for x in np.sort(ids)]
+
+
+def _subset(p: Pairs, keep: np.ndarray) -> Pairs:
+    """The pairs that pass every filter: only they are scored."""
+    return Pairs(**{name: _take(value, keep) for name, value in vars(p).items()})
+
+
+def _take(value, keep):
+    return value[keep] if isinstance(value, np.ndarray) and value.ndim else value
 
 
 def _top_k(total: np.ndarray, distance: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 of this process, park settings, and loading the ranked listings for display.
 
 How stale a ranking can be: in the process that made a change, not at all (the
-change marks the indexes dirty and the next ranking reads it). In other worker
+listing and deal services mark the indexes dirty and the next ranking reads it; a
+ranking on another thread reads one whole snapshot, before or after the change). In other worker
 processes, by at most MATCHING_REFRESH_SECONDS (default 1 s) after the change is
 committed: each ranking first re-reads listings whose updated_at is newer than
 the last read minus a 60 s margin. A transaction that commits more than 60 s
@@ -19,6 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from market import clock
 from market.accounts.models import Enterprise, Licence, ParkMatchSettings
 from market.catalog.models import WasteCode
 from market.db import utcnow
@@ -159,8 +161,9 @@ def _state(today: date) -> _State:
 
 
 def mark_dirty() -> None:
-    """Called by the listing services: this process's next ranking re-reads changes."""
-    for state in _states.values():
+    """Called by the listing and deal services: this process's next ranking re-reads
+    changes."""
+    for state in list(_states.values()):  # a copy: another thread may add a state
         state.dirty = True
 
 
@@ -203,7 +206,7 @@ def to_settings(row) -> Settings:
 def rank_demand_for(
     listing: SupplyListing, k: int = 10, settings: Settings | None = None, today: date | None = None
 ) -> Ranking:
-    today = today or date.today()
+    today = today or clock.today()
     settings = settings or settings_for(listing.enterprise.park_id)
     return _state(today).demand.rank(supply_of(listing, today), settings, today, k)
 
@@ -211,7 +214,7 @@ def rank_demand_for(
 def rank_supply_for(
     listing: DemandListing, k: int = 10, settings: Settings | None = None, today: date | None = None
 ) -> Ranking:
-    today = today or date.today()
+    today = today or clock.today()
     settings = settings or settings_for(listing.enterprise.park_id)
     return _state(today).supply.rank(demand_of(listing, today), settings, today, k)
 
@@ -249,7 +252,7 @@ def reason(kind: str, name: Filter, listing) -> str:
     texts = {
         Filter.SAME_ENTERPRISE: _("your own enterprise"),
         Filter.CAPACITY: _("no remaining capacity"),
-        Filter.LICENCE: _("no licence valid on %(day)s", day=date.today().isoformat()),
+        Filter.LICENCE: _("no licence valid on %(day)s", day=clock.today().isoformat()),
         Filter.CREDIT: _("credit grade D"),
     }
     return texts[name]
@@ -262,7 +265,7 @@ def rank_own_demand(
     and if not, which hard filter says no (even for listings far out of reach)."""
     from market.matching.reference import ranking
 
-    today = today or date.today()
+    today = today or clock.today()
     rows = _demand_rows(
         (DemandListing.enterprise_id == enterprise_id) & _open(DemandListing, today)
     )

@@ -121,7 +121,15 @@ class Match:
 
 @dataclass
 class Ranking:
+    """The best k counterparts, and what happened to every other open counterpart.
+
+    `candidates` counts every open counterpart listing (all categories, any distance);
+    each is either eligible (passes every hard filter) or counted once in `excluded`,
+    under the first filter it fails in Filter order:
+    candidates == eligible + sum(excluded.values())."""
+
     matches: list[Match]
-    excluded: dict[Filter, int]  # how many candidates each hard filter removed
-    examples: dict[Filter, list[int]]  # a few ids per filter, for "why not"
+    excluded: dict[Filter, int]  # how many open counterparts each hard filter removed
+    examples: dict[Filter, list[int]]  # a few of their ids per filter, for "why not"
     candidates: int = 0
+    eligible: int = 0

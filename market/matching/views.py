@@ -46,7 +46,8 @@ def explained(kind: str, listing, ranking: Ranking) -> dict:
             (name, n, reason(kind, name, listing), ranking.examples[name])
             for name, n in ranking.excluded.items()
         ],
-        "candidates": ranking.candidates,
+        "candidates": ranking.candidates,  # every open counterpart listing
+        "eligible": ranking.eligible,  # those passing every hard filter
     }
 
 

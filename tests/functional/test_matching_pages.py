@@ -6,7 +6,8 @@ from decimal import Decimal
 from market import clock
 from market.accounts.models import ParkMatchSettings
 from market.extensions import db
-from market.matching import service
+from market.listings.models import DemandListing
+from market.matching import reference, service
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.functional.test_api import bearer
@@ -53,7 +54,8 @@ def test_a_generator_sees_ranked_recyclers_and_why_others_are_out(client, world)
     page = client.get(f"/matching/supply/{lot.id}").get_data(as_text=True)
     assert page.index(near.title) < page.index(far.title)
     assert "超出对方服务半径" in page and "信用等级为 D" in page
-    assert f"#{outside.id}" in page and f"#{graded_d.id}" in page
+    assert f"#{graded_d.id}" in page
+    assert "条通过了所有硬性筛选" in page and "每条在架的挂牌只计一次" in page
 
 
 def test_the_api_returns_the_same_ranking_with_its_parts(client, world):
@@ -66,8 +68,27 @@ def test_the_api_returns_the_same_ranking_with_its_parts(client, world):
     assert top["parts"]["code"] == 1.0 and top["parts"]["grade"] == "B"
     assert 2.9 < top["parts"]["distance_km"] < 3.1
     reasons = {e["filter"]: e for e in body["excluded"]}
-    assert reasons["radius"]["examples"] == [outside.id]
+    assert set(reasons["radius"]["examples"]) <= {outside.id}
     assert reasons["credit"]["examples"] == [graded_d.id]
+
+
+def test_the_exclusion_counts_are_those_of_the_plain_loop_over_every_open_listing(client, world):
+    lot, *_ = scenario(world)
+    body = client.get(
+        f"/api/v1/listings/supply/{lot.id}/matches", headers=bearer(world.generator)
+    ).json
+    rows = service._demand_rows(service._open(DemandListing, TODAY))
+    plain = reference.ranking(
+        service.supply_of(lot, TODAY),
+        [service.demand_of(r, TODAY) for r in rows],
+        service.settings_for(lot.enterprise.park_id),
+        TODAY,
+    )
+    assert {e["filter"]: e["count"] for e in body["excluded"]} == {
+        str(name): n for name, n in plain.excluded.items()
+    }
+    assert plain.excluded["code"] == 1  # the hazardous-only recycler, in another category
+    assert (body["candidates"], body["eligible"]) == (len(rows), plain.eligible)
 
 
 def test_a_recycler_sees_ranked_lots_for_its_demand(client, world):

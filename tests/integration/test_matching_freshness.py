@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from market.accounts.models import Enterprise
 from market.db import utcnow
+from market.deals.models import Deal
 from market.extensions import db
 from market.listings.models import DemandListing
 from market.matching import service
@@ -100,3 +101,50 @@ def test_grade_changes_show_after_the_periodic_rebuild(world, intervals):
     assert ids(lot) == [demand.id]  # not yet
     intervals["MATCHING_REBUILD_SECONDS"] = 0
     assert ids(lot) == []
+
+
+def _capacity_part(lot, demand_id):
+    return next(m.capacity for m in service.rank_demand_for(lot).matches if m.id == demand_id)
+
+
+def test_drawing_and_giving_back_capacity_marks_the_index_dirty_itself(world, intervals):
+    """Not only through the lot's transition that follows in accept_bid / cancel_deal:
+    the capacity change itself tells this process's index."""
+    from market.deals import services as deals
+
+    intervals["MATCHING_REFRESH_SECONDS"] = 3600
+    recycler = factories.bidder(capacity_t="12")
+    demand_id = db.session.execute(
+        db.select(DemandListing.id).filter_by(enterprise_id=recycler.enterprise_id)
+    ).scalar_one()
+    ranked = factories.steel_lot(world.generator)  # 20 t: the capacity part is remaining / 20 t
+    other = factories.steel_lot(world.generator, title="另一批边角料")
+    bid = factories.bid(recycler, other, quantity="5")
+    db.session.commit()
+    assert _capacity_part(ranked, demand_id) == pytest.approx(12 / 20)
+    deals._draw_capacity(bid)
+    assert _capacity_part(ranked, demand_id) == pytest.approx(7 / 20)
+    deals._restore_capacity(Deal(demand_listing_id=demand_id, quantity_kg=5_000))
+    assert _capacity_part(ranked, demand_id) == pytest.approx(12 / 20)
+
+
+def test_a_deal_and_its_cancellation_show_in_the_ranking_at_once(world, intervals):
+    from market.deals import services as deals
+
+    intervals["MATCHING_REFRESH_SECONDS"] = 3600
+    recycler = factories.bidder(capacity_t="12")
+    demand_id = db.session.execute(
+        db.select(DemandListing.id).filter_by(enterprise_id=recycler.enterprise_id)
+    ).scalar_one()
+    ranked = factories.steel_lot(world.generator)
+    other = factories.steel_lot(world.generator, title="另一批边角料")
+    db.session.commit()
+    assert _capacity_part(ranked, demand_id) == pytest.approx(12 / 20)
+    bid = factories.bid(recycler, other, quantity="5")
+    db.session.commit()
+    deal = deals.accept_bid(world.generator, bid.id)
+    db.session.commit()
+    assert _capacity_part(ranked, demand_id) == pytest.approx(7 / 20)
+    deals.cancel_deal(world.generator, deal.id)
+    db.session.commit()
+    assert _capacity_part(ranked, demand_id) == pytest.approx(12 / 20)

@@ -103,7 +103,9 @@ def test_every_hard_filter_removes_and_says_why():
         Filter.CREDIT: 1,
         Filter.LICENCE: 1,
     }
-    assert result.examples[Filter.RADIUS] == [2]
+    assert result.examples[Filter.CAPACITY] == [3]
+    assert result.examples[Filter.RADIUS] == [2]  # a near miss the search returned
+    assert result.candidates == 6 and result.eligible == 1
 
 
 def test_hazardous_lots_need_the_exact_licensed_code():
@@ -153,7 +155,7 @@ def test_supply_side_ranks_lots_for_a_recycler():
     recycler = demand(50, km=0, codes=[STEEL], radius=50)
     result = SupplyIndex(supplies).rank(recycler, Settings(), TODAY, k=10)
     assert [m.id for m in result.matches] == [2, 4, 1]
-    assert result.excluded == {Filter.RADIUS: 1}
+    assert result.excluded == {Filter.CODE: 1, Filter.RADIUS: 1}  # every open lot is counted
 
 
 def test_live_index_sees_opened_changed_and_closed_listings():
@@ -170,7 +172,7 @@ def test_the_core_imports_no_flask_and_no_database():
     code = (
         "import sys, market.matching.index, market.matching.live, "
         "market.matching.supply_index, market.matching.scoring, market.matching.types, "
-        "market.matching.reference; "
+        "market.matching.reference, market.matching.rows, market.matching.strips; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('flask', 'flask_sqlalchemy', 'sqlalchemy')]; print(bad); assert not bad"
     )
