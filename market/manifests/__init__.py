@@ -1,0 +1,1 @@
+"""Electronic transfer manifests, ledgers and periodic filings."""
