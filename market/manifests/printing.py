@@ -288,14 +288,16 @@ def _font_files(text: str, folder: Path) -> dict[str, Path]:
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text)
-    variable = TTFont(str(_FONT), lazy=True)
-    subsetter.subset(variable)
     small = io.BytesIO()
-    variable.save(small)  # reloading the small subset is much quicker than a deep copy
+    with TTFont(str(_FONT), lazy=True) as variable:
+        subsetter.subset(variable)
+        variable.save(small)  # reloading the small subset is much quicker than a deep copy
     paths = {}
     for style, weight in _WEIGHTS.items():
         font = TTFont(io.BytesIO(small.getvalue()))
-        instancer.instantiateVariableFont(font, {"wght": weight}, inplace=True, static=True)
+        instancer.instantiateVariableFont(
+            font, {"wght": weight}, inplace=True, static=True, updateFontNames=True
+        )
         paths[style] = folder / f"NotoSansSC-{weight}.ttf"
         font.save(str(paths[style]))
     return paths
@@ -402,7 +404,7 @@ def _waste_rows(sheet: ManifestSheet, labels: dict[str, str]) -> list[tuple[str,
     hazard = labels["yes"] if sheet.hazardous else labels["no"]
     packaging = _or_dash(sheet.packaging)
     if sheet.package_count:
-        packaging = f"{packaging} × {sheet.package_count}"
+        packaging = f"{packaging} · {labels['pieces'] % {'n': sheet.package_count}}"
     return [
         (labels["waste_code"], sheet.waste_code),
         (labels["waste_name"], f"{sheet.waste_name}（{sheet.catalogue_name}）"),
@@ -524,6 +526,7 @@ def pdf_labels(locale: str) -> dict[str, str]:
         "no": _("no"),
         "declared": _("Declared weight"),
         "packaging": _("Packaging"),
+        "pieces": _("%(n)d pieces"),
         "plate": _("Vehicle plate"),
         "driver": _("Driver"),
         "pickup_at": _("Picked up"),
