@@ -115,8 +115,9 @@ def pinned(text: str) -> dict[str, TTFont]:
     return fonts
 
 
-def build_cache(folder: Path = CACHE, chars: str | None = None) -> dict[str, Path]:
+def build_cache(folder: Path | None = None, chars: str | None = None) -> dict[str, Path]:
     """The cached static fonts, built if missing. Safe when several processes race."""
+    folder = CACHE if folder is None else folder
     chars = charset() if chars is None else chars
     paths = cache_paths(folder, cache_key(chars))
     if all(p.exists() for p in paths.values()):
