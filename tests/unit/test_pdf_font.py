@@ -62,11 +62,12 @@ def test_a_usual_sheet_is_cut_from_the_cache(pinned_calls):
 
 
 def test_a_character_outside_the_cache_is_pinned_for_that_pdf_and_prints(pinned_calls):
-    firm = Party("generator", "产生单位（移出人）", f"{RARE}鑫金属回收有限公司", "91110115MA0000009X")
+    name = f"{RARE}鑫金属回收有限公司"
+    firm = Party("generator", "产生单位（移出人）", name, "91110115MA0000009X")
     data = render_pdf(replace(make_sheet("zh_CN"), generator=firm))
     assert len(pinned_calls) == 1 and RARE in pinned_calls[0]
     assert has_outline(embedded(data)["NotoSansSC"], RARE)  # a glyph, not the empty box
-    assert f"{RARE}鑫金属回收有限公司" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert name in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
 
 def test_characters_the_font_lacks_do_not_force_the_slow_path():
