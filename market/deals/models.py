@@ -2,7 +2,15 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.accounts.models import Enterprise, User
@@ -39,7 +47,17 @@ class Deal(db.Model):
     demand: Mapped[DemandListing] = relationship()
     generator: Mapped[Enterprise] = relationship(foreign_keys=[generator_id])
     recycler: Mapped[Enterprise] = relationship(foreign_keys=[recycler_id])
-    payment: Mapped["Payment | None"] = relationship(back_populates="deal", uselist=False)
+    payment: Mapped["Payment | None"] = relationship(
+        primaryjoin="and_(Payment.deal_id == Deal.id, Payment.purpose == 'deal')",
+        back_populates="deal",
+        uselist=False,
+        viewonly=True,
+    )
+    top_up: Mapped["Payment | None"] = relationship(
+        primaryjoin="and_(Payment.deal_id == Deal.id, Payment.purpose == 'top_up')",
+        uselist=False,
+        viewonly=True,
+    )
 
     def party(self, enterprise_id: int | None) -> bool:
         return enterprise_id in (self.generator_id, self.recycler_id)
@@ -52,10 +70,15 @@ class Payment(db.Model):
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("captured_fen >= 0 AND captured_fen <= amount_fen", name="captured_range"),
+        CheckConstraint("purpose IN ('deal', 'top_up')", name="purpose_known"),
+        UniqueConstraint("deal_id", "purpose", name="uq_payments_deal_purpose"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), unique=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    #: "deal": authorised when the deal is made; "top_up": the difference when more was
+    #: received than authorised, authorised once on settlement
+    purpose: Mapped[str] = mapped_column(String(8), default="deal")
     payer_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     captured_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -69,7 +92,7 @@ class Payment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    deal: Mapped[Deal] = relationship(back_populates="payment")
+    deal: Mapped[Deal] = relationship()
     payer: Mapped[Enterprise] = relationship()
 
 

@@ -48,6 +48,7 @@ def record_payment(deal: Deal) -> Payment | None:
     )
     db.session.add(payment)
     db.session.flush()
+    db.session.expire(deal, ["payment"])  # a view-only relationship: read it anew
     _event(payment, PE.RECORD, None, P.PENDING, amount=payment.amount_fen)
     return payment
 
