@@ -1,1 +1,1 @@
-"""Electronic transfer manifests, ledgers and periodic filings."""
+"""Electronic transfer manifests: lifecycle, numbering, hash chain, deadlines."""
