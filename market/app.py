@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
     from market import models  # noqa: F401  (every table known to migrations)
     from market.accounts.auth import load_user
     from market.db import enable_sqlite_pragmas
+    from market.deals.gateway import gateway_from_config
     from market.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -66,19 +67,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
-    app.extensions["payments"] = payment_gateway(app.config)
-
-
-def payment_gateway(config):
-    from market.deals.gateway import StripeGateway
-
-    live = config["STRIPE_API_KEY"].startswith("sk_live_")
-    return StripeGateway(
-        config["STRIPE_API_KEY"],
-        config["STRIPE_API_BASE"] or None,
-        timeout=config["STRIPE_TIMEOUT_SECONDS"],
-        test_cards=config["PAYMENTS_TEST_CARDS"] and not live,
-    )
+    app.extensions["payments"] = gateway_from_config(app.config)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,11 +1,10 @@
 """Command-line: flask seed …, flask catalog …, flask listings …, flask users …."""
 
-from datetime import date
-
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from market import clock
 from market.extensions import db
 
 seed = AppGroup("seed", help="Load demo data.")
@@ -57,7 +56,7 @@ def settle(deal_id: int, weighed_kg: int) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when demo data already exists.")
 def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     """Two demo parks with enterprises, users, licences and listings."""
-    from market.seeding import DEMO_PASSWORD, has_demo, seed_demo
+    from market.demo.builder import DEMO_PASSWORD, has_demo, seed_demo
 
     if has_demo():
         if if_empty:
@@ -79,7 +78,7 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
 @catalog.command("load-national")
 def load_national() -> None:
     """The 2021 hazardous-waste list and the general industrial classes."""
-    from market.seeding import load_national_catalogue
+    from market.catalog.loading import load_national_catalogue
 
     load_national_catalogue()
     db.session.commit()
@@ -107,7 +106,7 @@ def retire(scheme: str, edition: str, park_slug: str | None) -> None:
     ).scalar_one_or_none()
     if row is None:
         raise click.ClickException(f"No edition {edition} of {scheme}.")
-    retire_edition(row, date.today())
+    retire_edition(row, clock.today())
     db.session.commit()
     click.echo(f"Retired {scheme} {edition}.")
 

@@ -7,6 +7,8 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from market import clock
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -21,7 +23,8 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, UTC-aware, from the business clock (so a test that sets the clock sets this)."""
+    return clock.now()
 
 
 def yuan_to_fen(yuan: Decimal) -> int:

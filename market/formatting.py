@@ -4,8 +4,8 @@ from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
+from market.clock import BEIJING
 from market.db import fen_to_yuan, tonnes
-from market.listings.forms import BEIJING
 
 
 def yuan(fen: int | None) -> str:
@@ -75,7 +75,7 @@ def unread_messages() -> int:
 
 
 def register(app: Flask) -> None:
-    from market.listings.services import event_label, status_label
+    from market.listings.lifecycle import event_label, status_label
 
     app.add_template_filter(yuan)
     app.add_template_filter(tonnes_label, "tonnes")

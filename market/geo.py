@@ -19,15 +19,6 @@ def in_china(lat: float, lon: float) -> bool:
     return CHINA_LAT[0] <= lat <= CHINA_LAT[1] and CHINA_LON[0] <= lon <= CHINA_LON[1]
 
 
-def check_in_china(lat: float, lon: float) -> None:
-    from flask_babel import gettext as _
-
-    from market.errors import DomainError
-
-    if not in_china(lat, lon):
-        raise DomainError(_("The coordinates are outside China."), field="lat")
-
-
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)

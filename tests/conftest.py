@@ -69,11 +69,11 @@ def stripe_server():
 def app(stripe_server):
     from flask_migrate import upgrade
 
-    from market.app import payment_gateway
+    from market.deals.gateway import gateway_from_config
 
     app = create_app(TestConfig)
     app.config["STRIPE_API_BASE"] = stripe_server.url
-    app.extensions["payments"] = payment_gateway(app.config)
+    app.extensions["payments"] = gateway_from_config(app.config)
     with app.app_context():
         _reset_schema()
         upgrade()

@@ -2,15 +2,16 @@
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from market import clock
 from market.accounts import services as accounts
 from market.accounts import uscc
 from market.accounts.models import Enterprise, Park, User
+from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.extensions import db
 from market.listings import services as listings
-from market.seeding import load_national_catalogue, load_park_catalogue
 
 PASSWORD = "correct-horse-42"
 _seq = itertools.count(1)
@@ -71,8 +72,8 @@ def licence(enterprise_row: Enterprise, codes=("900-214-08", "ISW-17-01-01"), **
         number=f"LIC-{next(_seq):06d}",
         codes=list(codes),
         capacity_kg_per_year=5_000_000,
-        valid_from=date.today() - timedelta(days=30),
-        valid_until=date.today() + timedelta(days=365),
+        valid_from=clock.today() - timedelta(days=30),
+        valid_until=clock.today() + timedelta(days=365),
     )
     data.update(overrides)
     return accounts.add_licence(enterprise_row, accounts.LicenceInput(**data))
@@ -84,8 +85,8 @@ def supply_input(**overrides) -> listings.SupplyInput:
         title="废机油 5 吨",
         local_name="废机油",
         quantity=Decimal("5"),
-        available_from=date.today(),
-        available_until=date.today() + timedelta(days=30),
+        available_from=clock.today(),
+        available_until=clock.today() + timedelta(days=30),
         asking_price_yuan=Decimal("1500"),
     )
     data.update(overrides)
@@ -98,8 +99,8 @@ def demand_input(**overrides) -> listings.DemandInput:
         title="收购废钢",
         remaining_capacity_t=Decimal("100"),
         service_radius_km=50,
-        available_from=date.today(),
-        available_until=date.today() + timedelta(days=60),
+        available_from=clock.today(),
+        available_until=clock.today() + timedelta(days=60),
     )
     data.update(overrides)
     return listings.DemandInput(**data)
@@ -153,7 +154,7 @@ def bidder(codes=("ISW-17-01-01",), capacity_t: str = "100", lat=None, lon=None,
 
     e = enterprise(("recycler",), lat=lat, lon=lon)
     e.credit_grade = grade
-    e.credit_grade_until = date.today() + timedelta(days=700) if grade else None
+    e.credit_grade_until = clock.today() + timedelta(days=700) if grade else None
     lic = licence(e, codes=list(codes))
     u = user(e)
     demand(u, waste_codes=list(codes), licence_id=lic.id, remaining_capacity_t=Decimal(capacity_t))

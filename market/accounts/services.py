@@ -11,7 +11,7 @@ from market.accounts.models import Enterprise, Licence, Park, Role, User
 from market.catalog.services import resolve_code
 from market.errors import Conflict, DomainError
 from market.extensions import db
-from market.geo import check_in_china
+from market.geo import in_china
 
 
 @dataclass
@@ -55,6 +55,12 @@ def uscc_message(error: uscc.UsccError) -> str:
             "(letters I, O, Z, S, V; positions 3–8 must be digits)."
         )
     return _("The check character is wrong: this is not a valid unified social credit code.")
+
+
+def check_in_china(lat: float, lon: float) -> None:
+    """Sites of parks, enterprises and listings lie in China (the pure test is in geo)."""
+    if not in_china(lat, lon):
+        raise DomainError(_("The coordinates are outside China."), field="lat")
 
 
 def checked_uscc(raw: str) -> str:

@@ -14,8 +14,8 @@ from market.accounts.models import Enterprise
 from market.admin.forms import MatchSettingsForm
 from market.extensions import db
 from market.formfields import choices
+from market.listings.lifecycle import status_label
 from market.listings.models import DemandListing, SupplyListing
-from market.listings.services import status_label
 from market.matching import service
 from market.matching.views import explained
 

@@ -122,7 +122,7 @@ def _as_input(listing, data: dict) -> dict:
     )
     base.update({k: v for k, v in data.items() if k in keep})
     if isinstance(listing, SupplyListing) and listing.bid_deadline:
-        from market.listings.forms import BEIJING
+        from market.clock import BEIJING
 
         base["bid_deadline"] = listing.bid_deadline.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
     return base

@@ -6,14 +6,14 @@ from market.accounts.models import Role
 from market.api.views import bp, form_errors, json_body, token_required
 from market.db import fen_to_yuan, tonnes
 from market.deals import services
-from market.deals.forms import BidForm
 from market.deals.models import Deal
-from market.deals.queries import bid_view, deals_for, may_see_deal
+from market.deals.queries import deals_for, may_see_deal
 from market.extensions import db
 from market.listings import bidding
+from market.listings.checks import require_role
+from market.listings.forms import BidForm
 from market.listings.models import Bid, SupplyListing
-from market.listings.queries import can_view
-from market.listings.services import require_role
+from market.listings.queries import bid_view, can_view
 
 
 def bid_json(bid: Bid) -> dict:
@@ -84,7 +84,7 @@ def bids(lot_id: int):
 @token_required
 def place_bid(lot_id: int):
     from market.api.views import formdata_from_json
-    from market.deals.views import bid_input
+    from market.listings.forms import bid_input
 
     require_role(g.api_user, Role.RECYCLER)
     form = BidForm(formdata=formdata_from_json(json_body()), meta={"csrf": False})

@@ -140,3 +140,14 @@ class StripeGateway:
                 self.client.v1.payment_intents.cancel, intent_id, options={"idempotency_key": key}
             )
         )
+
+
+def gateway_from_config(config) -> StripeGateway:
+    """The gateway the configuration names; test cards are never used against live keys."""
+    live = config["STRIPE_API_KEY"].startswith("sk_live_")
+    return StripeGateway(
+        config["STRIPE_API_KEY"],
+        config["STRIPE_API_BASE"] or None,
+        timeout=config["STRIPE_TIMEOUT_SECONDS"],
+        test_cards=config["PAYMENTS_TEST_CARDS"] and not live,
+    )

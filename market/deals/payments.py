@@ -18,10 +18,11 @@ from market.deals.gateway import GatewayUnavailable, Intent, PaymentRefused
 from market.deals.models import Deal, Payment, PaymentEventRow
 from market.deals.states import PAYMENT_TRANSITIONS, PaymentEvent, PaymentStatus
 from market.extensions import db
-from market.lifecycle import next_status
+from market.transitions import Lifecycle
 
 LEASE = timedelta(seconds=120)
 P, PE = PaymentStatus, PaymentEvent
+PAYMENTS = Lifecycle(PAYMENT_TRANSITIONS, PaymentEventRow, "payment_id", stamp="updated_at")
 
 
 def gateway():
@@ -53,23 +54,16 @@ def record_payment(deal: Deal) -> Payment | None:
 
 
 def _event(payment: Payment, event, source, target, amount=None, note: str = "") -> None:
-    db.session.add(
-        PaymentEventRow(
-            payment_id=payment.id,
-            event=event,
-            from_status=source,
-            to_status=target,
-            amount_fen=amount,
-            intent_id=payment.intent_id,
-            note=note[:500],
-        )
-    )
+    PAYMENTS.log(payment, event, source, target, **_columns(payment, amount, note))
 
 
 def _move(payment: Payment, event: PaymentEvent, note: str = "", amount=None) -> None:
-    target = next_status(PAYMENT_TRANSITIONS, payment.status, event)
-    source, payment.status = payment.status, target
-    _event(payment, event, source, target, amount=amount, note=note)
+    PAYMENTS.move(payment, event, **_columns(payment, amount, note))
+
+
+def _columns(payment: Payment, amount, note: str) -> dict:
+    """What a payment's event row records besides the move."""
+    return {"amount_fen": amount, "intent_id": payment.intent_id, "note": note[:500]}
 
 
 def _claim(payment_id: int) -> Payment | None:

@@ -4,6 +4,7 @@ the payment and the recycler's capacity; settling captures on the weighed quanti
 from flask_babel import gettext as _
 from sqlalchemy import update
 
+from market import clock
 from market.accounts.models import User
 from market.db import utcnow
 from market.deals import payments
@@ -13,12 +14,19 @@ from market.deals.states import DEAL_TRANSITIONS, DealEvent, DealStatus, Payment
 from market.errors import Conflict, DomainError, Forbidden
 from market.extensions import db
 from market.inbox.services import notify
-from market.lifecycle import InvalidTransition, next_status
-from market.listings.bidding import close_bidding_if_due, is_sealed, lock_lot, move_bid
+from market.listings.bidding import close_bidding_if_due, is_sealed, lock_lot
+from market.listings.lifecycle import move_bid, transition
 from market.listings.models import Bid, DemandListing
-from market.listings.services import transition
 from market.listings.states import BidEvent, BidStatus, ListingEvent
 from market.listings.states import ListingStatus as S
+from market.transitions import Lifecycle
+
+DEALS = Lifecycle(
+    DEAL_TRANSITIONS,
+    DealEventRow,
+    "deal_id",
+    lambda deal, event, raced: Conflict(_("This deal can no longer be changed that way.")),
+)
 
 
 def _deal_link(deal: Deal) -> str:
@@ -97,7 +105,7 @@ def _make_deal(lot, bid: Bid, user: User) -> Deal:
     )
     db.session.add(deal)
     db.session.flush()  # the unique lot id refuses a second deal here
-    _log(deal, DealEvent.MAKE, None, DealStatus.MADE, user)
+    DEALS.log(deal, DealEvent.MAKE, None, DealStatus.MADE, user)
     payments.record_payment(deal)
     for enterprise_id in (deal.generator_id, deal.recycler_id):
         notify(enterprise_id, "deal_made", link=_deal_link(deal), deal=deal.id, lot=lot.title)
@@ -120,28 +128,6 @@ def _reject_others(lot, winner: Bid, user: User) -> None:
         notify(bid.enterprise_id, "bid_lost", link=f"/listings/supply/{lot.id}", lot=lot.title)
 
 
-def _log(deal: Deal, event, source, target, actor: User | None, note: str = "") -> None:
-    db.session.add(
-        DealEventRow(
-            deal_id=deal.id,
-            event=event,
-            from_status=source,
-            to_status=target,
-            actor=actor,
-            note=note,
-        )
-    )
-
-
-def _move(deal: Deal, event: DealEvent, actor: User | None, note: str = "") -> None:
-    try:
-        target = next_status(DEAL_TRANSITIONS, deal.status, event)
-    except InvalidTransition:
-        raise Conflict(_("This deal can no longer be changed that way.")) from None
-    source, deal.status = deal.status, target
-    _log(deal, event, source, target, actor, note)
-
-
 def lock_deal(deal_id: int) -> Deal:
     deal = db.session.execute(
         db.select(Deal)
@@ -160,7 +146,7 @@ def cancel_deal(user: User, deal_id: int, note: str = "") -> Deal:
     deal = lock_deal(deal_id)
     if not deal.party(user.enterprise_id):
         raise Forbidden(_("Only the parties to a deal may cancel it."))
-    _move(deal, DealEvent.CANCEL, user, note=note[:500])
+    DEALS.move(deal, DealEvent.CANCEL, user, note=note[:500])
     _release_payment(deal)
     _restore_capacity(deal)
     lot = lock_lot(deal.supply_listing_id)
@@ -196,7 +182,7 @@ def _restore_capacity(deal: Deal) -> None:
     ).scalar_one()
     demand.remaining_capacity_kg += deal.quantity_kg
     demand.updated_at = utcnow()
-    if demand.status == S.CLOSED and demand.available_until >= utcnow().date():
+    if demand.status == S.CLOSED and demand.available_until >= clock.today():
         transition(demand, ListingEvent.REOPEN, None, note=f"deal {deal.id} cancelled")
 
 
@@ -208,7 +194,7 @@ def settle_deal(deal_id: int, weighed_kg: int, actor: User | None = None) -> Dea
     payment = deal.payment
     if payment is not None and payment.status != PaymentStatus.AUTHORISED:
         raise Conflict(_("The payment is not authorised yet."))
-    _move(deal, DealEvent.COMPLETE, actor, note=f"weighed {weighed_kg} kg")
+    DEALS.move(deal, DealEvent.COMPLETE, actor, note=f"weighed {weighed_kg} kg")
     if payment is not None:
         try:
             payments.capture(payment, payments.amount_for(weighed_kg, deal.price_fen))

@@ -7,23 +7,16 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import update
 
 from market.accounts.models import Role, User
 from market.db import fen_to_yuan, utcnow
 from market.errors import Conflict, DomainError, Forbidden
 from market.extensions import db
 from market.inbox.services import notify
-from market.listings.models import (
-    MAX_KG,
-    Bid,
-    BidEventRow,
-    DemandListing,
-    ListingEventRow,
-    SupplyListing,
-)
-from market.listings.services import finite_decimal, price_fen, require_role, transition
-from market.listings.states import BID_TRANSITIONS, BidEvent, BidStatus, ListingEvent
+from market.listings.checks import finite_decimal, price_fen, require_role
+from market.listings.lifecycle import BIDS, SUPPLY, move_bid, transition
+from market.listings.models import MAX_KG, Bid, DemandListing, SupplyListing
+from market.listings.states import BidEvent, BidStatus, ListingEvent
 from market.listings.states import ListingStatus as S
 from market.matching import service as matching
 from market.matching.service import reason
@@ -187,7 +180,7 @@ def place_bid(user: User, lot_id: int, data: BidInput) -> Bid:
     )
     db.session.add(bid)
     db.session.flush()
-    log_bid(bid, BidEvent.PLACE, None, BidStatus.ACTIVE, user)
+    BIDS.log(bid, BidEvent.PLACE, None, BidStatus.ACTIVE, user)
     _extend_if_sniping(lot, now, user)
     _tell_owner(lot, price, kg)
     return bid
@@ -233,49 +226,8 @@ def _extend_if_sniping(lot: SupplyListing, now: datetime, user: User) -> None:
     if lot.bid_deadline - now >= window:
         return
     lot.bid_deadline = now + window
-    db.session.add(
-        ListingEventRow(
-            supply_listing_id=lot.id,
-            event=ListingEvent.EXTEND,
-            from_status=lot.status,
-            to_status=lot.status,
-            actor=user,
-            note=f"deadline extended to {lot.bid_deadline.isoformat()}",
-        )
-    )
-
-
-def move_bid(bid: Bid, event: BidEvent, actor: User | None) -> None:
-    """A conditional UPDATE, so two requests can never both move the same bid."""
-    from market.lifecycle import InvalidTransition, next_status
-
-    try:
-        target = next_status(BID_TRANSITIONS, bid.status, event)
-    except InvalidTransition:
-        raise Conflict(_("This bid is no longer active.")) from None
-    moved = db.session.execute(
-        update(Bid)
-        .where(Bid.id == bid.id, Bid.status == bid.status)
-        .values(status=target)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        raise Conflict(_("This bid is no longer active."))
-    source = bid.status
-    db.session.refresh(bid)
-    log_bid(bid, event, source, target, actor)
-
-
-def log_bid(bid: Bid, event, source, target, actor: User | None) -> None:
-    db.session.add(
-        BidEventRow(
-            bid_id=bid.id,
-            event=event,
-            from_status=source,
-            to_status=target,
-            actor_id=actor.id if actor else None,
-        )
-    )
+    note = f"deadline extended to {lot.bid_deadline.isoformat()}"
+    SUPPLY.log(lot, ListingEvent.EXTEND, actor=user, note=note)
 
 
 def withdraw_bid(user: User, bid_id: int) -> Bid:

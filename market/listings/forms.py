@@ -1,8 +1,7 @@
-"""Forms for supply and demand listings and the browse filter."""
+"""Forms for supply and demand listings, bids and the browse filter."""
 
 import re
-from datetime import UTC, date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,13 +15,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from market import clock
+from market.clock import BEIJING
 from market.db import fen_to_yuan, tonnes
 from market.formfields import Finite, choices, strip
+from market.listings.bidding import BidInput
 from market.listings.services import DemandInput, SupplyInput
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 MONTH, YEAR = timedelta(days=30), timedelta(days=365)
 
 TITLE = [DataRequired(), Length(max=120)]
@@ -76,10 +77,10 @@ class SupplyForm(FlaskForm):
     lat = FloatField(_l("Latitude"), validators=LAT)
     lon = FloatField(_l("Longitude"), validators=LON)
     available_from = DateField(
-        _l("Available from"), default=date.today, validators=[DataRequired()]
+        _l("Available from"), default=lambda: clock.today(), validators=[DataRequired()]
     )
     available_until = DateField(
-        _l("Available until"), default=lambda: date.today() + MONTH, validators=[DataRequired()]
+        _l("Available until"), default=lambda: clock.today() + MONTH, validators=[DataRequired()]
     )
     asking_price_yuan = DecimalField(
         _l("Asking price (yuan per tonne)"),
@@ -138,10 +139,10 @@ class DemandForm(FlaskForm):
     lat = FloatField(_l("Latitude"), validators=LAT)
     lon = FloatField(_l("Longitude"), validators=LON)
     available_from = DateField(
-        _l("Available from"), default=date.today, validators=[DataRequired()]
+        _l("Available from"), default=lambda: clock.today(), validators=[DataRequired()]
     )
     available_until = DateField(
-        _l("Available until"), default=lambda: date.today() + YEAR, validators=[DataRequired()]
+        _l("Available until"), default=lambda: clock.today() + YEAR, validators=[DataRequired()]
     )
 
 
@@ -183,6 +184,34 @@ class BrowseForm(FlaskForm):
         default="newest",
     )
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
+
+
+class BidForm(FlaskForm):
+    price_yuan = DecimalField(
+        _l("Price (yuan per tonne)"),
+        places=2,
+        validators=[InputRequired(), Finite(), NumberRange(-10_000_000, 10_000_000)],
+        description=_l("Negative means the generator pays you a disposal fee."),
+    )
+    quantity_t = DecimalField(
+        _l("Quantity (t)"), places=3, validators=[DataRequired(), Finite(), NumberRange(0.001, 1e7)]
+    )
+    valid_until = DateTimeLocalField(
+        _l("Valid until (Beijing time)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("Empty: until the bidding deadline."),
+    )
+    note = TextAreaField(_l("Note"), filters=[strip], validators=[Optional(), Length(max=1000)])
+
+
+def bid_input(form: BidForm) -> BidInput:
+    return BidInput(
+        price_yuan=form.price_yuan.data,
+        quantity_t=form.quantity_t.data,
+        valid_until=_utc(form.valid_until.data),
+        note=form.note.data or "",
+    )
 
 
 def _utc(local):

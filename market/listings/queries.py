@@ -1,19 +1,24 @@
-"""Reads: who may see a listing, and the filtered, paginated browse."""
+"""Reads: who may see a listing, the filtered, paginated browse, and what each viewer may
+see of a lot's bids."""
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
+from market import clock
 from market.accounts.models import Enterprise, User
 from market.catalog.models import WasteCode
-from market.db import yuan_to_fen
+from market.db import utcnow, yuan_to_fen
 from market.extensions import db
 from market.geo import haversine_km
-from market.listings.models import DemandListing, SupplyListing
-from market.listings.states import ListingStatus
+from market.listings.bidding import is_sealed
+from market.listings.models import Bid, DemandListing, SupplyListing
+from market.listings.states import BidStatus, ListingStatus
+from market.matching import service as matching
+from market.matching.service import reason
 
 SORTS = ("newest", "distance", "price", "quantity")
 
@@ -84,7 +89,9 @@ def browse(user: User, f: BrowseFilter, per_page: int = 20, match_scores: dict |
     if f.mine and user.enterprise_id is not None:
         stmt = stmt.where(model.enterprise_id == user.enterprise_id)
     else:
-        stmt = stmt.where(model.status == ListingStatus.OPEN, model.available_until >= date.today())
+        stmt = stmt.where(
+            model.status == ListingStatus.OPEN, model.available_until >= clock.today()
+        )
     if f.code:
         stmt = stmt.where(_code_condition(model, f.code))
     if f.hazardous in ("yes", "no"):
@@ -139,3 +146,79 @@ def distance_from(user: User, listing) -> float | None:
     if user.enterprise is None:
         return None
     return haversine_km(user.enterprise.lat, user.enterprise.lon, listing.lat, listing.lon)
+
+
+@dataclass
+class BidView:
+    """What the lot page shows about bids, decided by who is looking."""
+
+    count: int  # active bids: all that anyone but the bidders learns of a sealed lot
+    best_fen: int | None  # open mode only
+    sealed: bool  # sealed and the deadline has not passed
+    sealed_until: object | None  # sealed and still before the deadline
+    all_bids: list  # the lot owner's view, when not sealed
+    mine: list  # the viewer's own bids
+    can_bid: bool
+    eligibility: str  # why the viewer may not bid, or ""
+    eligible_demand: object | None
+    can_accept: bool
+
+
+def bids_of(lot_id: int, enterprise_id: int | None = None) -> list[Bid]:
+    stmt = (
+        db.select(Bid)
+        .where(Bid.supply_listing_id == lot_id)
+        .options(selectinload(Bid.enterprise), selectinload(Bid.demand))
+        .order_by(Bid.price_fen.desc(), Bid.id)
+    )
+    if enterprise_id is not None:
+        stmt = stmt.where(Bid.enterprise_id == enterprise_id)
+    return db.session.execute(stmt).scalars().all()
+
+
+def bid_view(lot: SupplyListing, user: User) -> BidView:
+    owner = user.enterprise_id == lot.enterprise_id
+    sealed = is_sealed(lot)
+    every = bids_of(lot.id)  # one query; each viewer's share is taken from it
+    active = [b for b in every if b.status == BidStatus.ACTIVE]
+    can_bid, why, demand = _eligibility(lot, user)
+    return BidView(
+        count=len(active),
+        best_fen=max((b.price_fen for b in active), default=None)
+        if lot.bidding_mode == "open"
+        else None,
+        sealed=sealed,
+        sealed_until=lot.bid_deadline if sealed else None,
+        all_bids=every if owner and not sealed else [],
+        mine=[b for b in every if b.enterprise_id == user.enterprise_id] if not owner else [],
+        can_bid=can_bid,
+        eligibility=why,
+        eligible_demand=demand,
+        can_accept=owner
+        and lot.status in (ListingStatus.OPEN, ListingStatus.BIDS_CLOSED)
+        and not sealed,
+    )
+
+
+def _eligibility(lot: SupplyListing, user: User) -> tuple[bool, str, object | None]:
+    if lot.status != ListingStatus.OPEN or user.enterprise_id == lot.enterprise_id:
+        return False, "", None
+    if user.enterprise is None or not user.enterprise.is_recycler:
+        return False, "", None
+    if lot.bid_deadline is not None and lot.bid_deadline <= utcnow():
+        return False, _("Bidding has closed."), None
+    ranking = matching.rank_own_demand(lot, user.enterprise_id)
+    if ranking.matches:
+        match = ranking.matches[0]
+        return True, "", (match, db.session.get(DemandListing, match.id))
+    if ranking.excluded:
+        why = "; ".join(reason("supply", n, lot) for n in ranking.excluded)
+        return False, _("Your enterprise may not bid on this lot: %(why)s.", why=why), None
+    return (
+        False,
+        _(
+            "None of your open demand listings takes %(code)s; post one first.",
+            code=lot.waste_code.code,
+        ),
+        None,
+    )

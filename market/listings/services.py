@@ -1,39 +1,34 @@
 """Rules for creating, editing, publishing, withdrawing and expiring listings."""
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import update
 
+from market import clock
 from market.accounts.models import Licence, Role, User
 from market.catalog.services import resolve_code
-from market.db import utcnow, yuan_to_fen
-from market.errors import Conflict, DomainError, Forbidden
+from market.db import utcnow
+from market.errors import Conflict, DomainError
 from market.extensions import db
-from market.geo import check_in_china
-from market.listings.models import (
-    MAX_KG,
-    MAX_PRICE_FEN,
-    DemandListing,
-    ListingEventRow,
-    SupplyListing,
+from market.listings.bidding import has_active_bids, lapse_bids
+from market.listings.checks import (
+    check_dates,
+    check_text,
+    finite_decimal,
+    price_fen,
+    quantity_kg,
+    require_owner,
+    require_role,
+    site,
 )
-from market.listings.states import (
-    DEMAND_TRANSITIONS,
-    EDITABLE,
-    SUPPLY_TRANSITIONS,
-    ListingEvent,
-    ListingStatus,
-    next_status,
-)
+from market.listings.lifecycle import lifecycle_of, status_label, transition
+from market.listings.models import MAX_KG, DemandListing, SupplyListing
+from market.listings.states import EDITABLE, ListingEvent, ListingStatus
 from market.matching import service as matching
 
-UNITS = ("t", "m3", "piece")
 EXPIRABLE = (ListingStatus.OPEN, ListingStatus.BIDS_CLOSED)
-TITLE_MAX = 120
 
 
 @dataclass
@@ -75,91 +70,10 @@ class DemandInput:
     extra: dict = field(default_factory=dict)
 
 
-def finite_decimal(value, field_name: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise DomainError(_("Enter a number."), field=field_name) from None
-    if not number.is_finite():
-        raise DomainError(_("Enter a finite number."), field=field_name)
-    return number
-
-
-def _quantity_kg(quantity: Decimal, unit: str, kg_per_unit: int | None) -> tuple[int, int]:
-    if unit not in UNITS:
-        raise DomainError(_("Unknown unit."), field="unit")
-    if unit == "t":
-        kg_per_unit = 1000
-    if not kg_per_unit or kg_per_unit <= 0 or kg_per_unit > 10**7:
-        raise DomainError(
-            _("Give the weight of one unit in kilograms (1 to 10,000,000)."), field="kg_per_unit"
-        )
-    quantity = finite_decimal(quantity, "quantity")
-    if quantity <= 0:
-        raise DomainError(_("The quantity must be more than zero."), field="quantity")
-    kg = int((quantity * kg_per_unit).to_integral_value())
-    if kg < 1:
-        raise DomainError(_("The quantity must be at least one kilogram."), field="quantity")
-    if kg > MAX_KG:
-        raise DomainError(
-            _("The quantity is implausibly large (over 10 million tonnes)."), field="quantity"
-        )
-    return kg, kg_per_unit
-
-
-def price_fen(yuan, field_name: str) -> int:
-    fen = yuan_to_fen(finite_decimal(yuan, field_name))
-    if abs(fen) > MAX_PRICE_FEN:
-        raise DomainError(
-            _("The price is outside the plausible range (±10 million yuan per tonne)."),
-            field=field_name,
-        )
-    return fen
-
-
-def _check_text(title: str, field_name: str = "title") -> str:
-    title = (title or "").strip()
-    if not title:
-        raise DomainError(_("This field is required."), field=field_name)
-    if len(title) > TITLE_MAX:
-        raise DomainError(_("At most %(n)d characters.", n=TITLE_MAX), field=field_name)
-    return title
-
-
-def _check_dates(start: date, end: date) -> None:
-    if start is None or end is None:
-        raise DomainError(_("Give both dates."), field="available_from")
-    if end < start:
-        raise DomainError(_("The end date is before the start date."), field="available_until")
-
-
-def _site(user: User, address: str, lat, lon) -> tuple[str, float, float]:
-    enterprise = user.enterprise
-    if lat is None or lon is None:
-        return (address or enterprise.address).strip(), enterprise.lat, enterprise.lon
-    lat, lon = float(lat), float(lon)
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        raise DomainError(_("The coordinates are outside China."), field="lat")
-    check_in_china(lat, lon)
-    return (address or enterprise.address).strip(), lat, lon
-
-
-def require_role(user: User, role: Role) -> None:
-    if user.enterprise is None or not user.enterprise.has_role(role):
-        if role == Role.GENERATOR:
-            raise Forbidden(_("Only waste generators post supply listings."))
-        raise Forbidden(_("Only recyclers and disposers post demand listings."))
-
-
-def require_owner(user: User, listing) -> None:
-    if user.enterprise_id is None or listing.enterprise_id != user.enterprise_id:
-        raise Forbidden(_("Only the enterprise that posted this listing may change it."))
-
-
 def _apply_supply(listing: SupplyListing, user: User, data: SupplyInput) -> None:
     code = resolve_code(data.waste_code, user.enterprise.park_id)
-    kg, kg_per_unit = _quantity_kg(data.quantity, data.unit, data.kg_per_unit)
-    _check_dates(data.available_from, data.available_until)
+    kg, kg_per_unit = quantity_kg(data.quantity, data.unit, data.kg_per_unit)
+    check_dates(data.available_from, data.available_until)
     if data.recurrence not in ("once", "weekly", "monthly"):
         raise DomainError(_("Unknown recurrence."), field="recurrence")
     if data.bidding_mode not in ("open", "sealed"):
@@ -169,10 +83,10 @@ def _apply_supply(listing: SupplyListing, user: User, data: SupplyInput) -> None
             _("Sealed bidding needs a deadline: bids open then."), field="bid_deadline"
         )
     deadline = _check_deadline(data.bid_deadline, data.available_until)
-    address, lat, lon = _site(user, data.address, data.lat, data.lon)
+    address, lat, lon = site(user, data.address, data.lat, data.lon)
     listing.waste_code, listing.edition_id = code, code.edition_id
-    listing.title = _check_text(data.title)
-    listing.local_name = _check_text(data.local_name or data.title, "local_name")[:80]
+    listing.title = check_text(data.title)
+    listing.local_name = check_text(data.local_name or data.title, "local_name")[:80]
     listing.description = (data.description or "").strip()
     listing.unit, listing.kg_per_unit, listing.quantity_kg = data.unit, kg_per_unit, kg
     listing.quantity = finite_decimal(data.quantity, "quantity").quantize(Decimal("0.001"))
@@ -204,13 +118,11 @@ def create_supply(user: User, data: SupplyInput) -> SupplyListing:
         _apply_supply(listing, user, data)
     db.session.add(listing)
     db.session.flush()
-    _log(listing, ListingEvent.CREATE, None, ListingStatus.DRAFT, user)
+    lifecycle_of(listing).log(listing, ListingEvent.CREATE, None, ListingStatus.DRAFT, user)
     return listing
 
 
 def update_supply(user: User, listing: SupplyListing, data: SupplyInput) -> SupplyListing:
-    from market.listings.bidding import has_active_bids
-
     require_owner(user, listing)
     _require_editable(listing)
     if has_active_bids(listing.id):
@@ -242,7 +154,7 @@ def _apply_demand(listing: DemandListing, user: User, data: DemandInput) -> None
     if not codes:
         raise DomainError(_("Choose at least one waste code."), field="waste_codes")
     licence = _resolve_licence(user, data.licence_id)
-    _check_dates(data.available_from, data.available_until)
+    check_dates(data.available_from, data.available_until)
     _check_hazardous_licence(codes, licence, data.available_from)
     capacity = finite_decimal(data.remaining_capacity_t, "remaining_capacity_t")
     kg = int((capacity * 1000).to_integral_value())
@@ -261,9 +173,9 @@ def _apply_demand(listing: DemandListing, user: User, data: DemandInput) -> None
         raise DomainError(
             _("The service radius must be between 1 and 3,000 km."), field="service_radius_km"
         )
-    address, lat, lon = _site(user, data.address, data.lat, data.lon)
+    address, lat, lon = site(user, data.address, data.lat, data.lon)
     listing.codes, listing.licence = codes, licence
-    listing.title = _check_text(data.title)
+    listing.title = check_text(data.title)
     listing.description = (data.description or "").strip()
     listing.quality_requirements = (data.quality_requirements or "").strip()
     listing.remaining_capacity_kg, listing.service_radius_km = kg, radius
@@ -298,7 +210,7 @@ def create_demand(user: User, data: DemandInput) -> DemandListing:
         _apply_demand(listing, user, data)
     db.session.add(listing)
     db.session.flush()
-    _log(listing, ListingEvent.CREATE, None, ListingStatus.DRAFT, user)
+    lifecycle_of(listing).log(listing, ListingEvent.CREATE, None, ListingStatus.DRAFT, user)
     return listing
 
 
@@ -322,45 +234,9 @@ def _require_editable(listing) -> None:
         )
 
 
-def _table(listing):
-    return SUPPLY_TRANSITIONS if isinstance(listing, SupplyListing) else DEMAND_TRANSITIONS
-
-
-def transition(listing, event: ListingEvent, actor: User | None, note: str = "") -> None:
-    """Move a listing along its table; a concurrent change makes this a Conflict."""
-    from market.listings.states import InvalidTransition
-
-    try:
-        target = next_status(_table(listing), listing.status, event)
-    except InvalidTransition:
-        raise Conflict(
-            _(
-                "A listing that is %(status)s cannot be %(action)s.",
-                status=status_label(listing.status),
-                action=event_label(event),
-            )
-        ) from None
-    model = type(listing)
-    values = {"status": target, "updated_at": utcnow()}
-    if event == ListingEvent.PUBLISH:
-        values["published_at"] = utcnow()
-    result = db.session.execute(
-        update(model)
-        .where(model.id == listing.id, model.status == listing.status)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise Conflict(_("The listing was changed by someone else. Reload and try again."))
-    source = listing.status
-    db.session.refresh(listing)
-    _log(listing, event, source, target, actor, note)
-    matching.mark_dirty()
-
-
 def publish(user: User, listing, today: date | None = None) -> None:
     require_owner(user, listing)
-    today = today or date.today()
+    today = today or clock.today()
     if listing.available_until < today:
         raise Conflict(_("The end date has passed; change it before publishing."))
     if getattr(listing, "bid_deadline", None) and listing.bid_deadline <= utcnow():
@@ -376,14 +252,12 @@ def withdraw(user: User, listing) -> None:
 
 def _lapse(listing) -> None:
     if isinstance(listing, SupplyListing):
-        from market.listings.bidding import lapse_bids
-
         lapse_bids(listing)
 
 
 def expire_due(today: date | None = None) -> int:
     """Expire open listings whose end date has passed; returns how many."""
-    today = today or date.today()
+    today = today or clock.today()
     count = 0
     for model in (SupplyListing, DemandListing):
         due = (
@@ -405,53 +279,10 @@ def expire_due(today: date | None = None) -> int:
 
 def expire_if_due(listing, today: date | None = None) -> None:
     """The check on access: an open listing past its end date expires when looked at."""
-    today = today or date.today()
+    today = today or clock.today()
     if listing.status in EXPIRABLE and listing.available_until < today:
         try:
             transition(listing, ListingEvent.EXPIRE, None, note="end date passed")
             _lapse(listing)
         except Conflict:
             db.session.refresh(listing)
-
-
-def _log(listing, event, source, target, actor: User | None, note: str = "") -> None:
-    key = "supply_listing_id" if isinstance(listing, SupplyListing) else "demand_listing_id"
-    db.session.add(
-        ListingEventRow(
-            **{key: listing.id},
-            event=event,
-            from_status=source,
-            to_status=target,
-            actor=actor,
-            note=note,
-        )
-    )
-    db.session.flush()
-
-
-def status_label(status: str) -> str:
-    labels = {
-        ListingStatus.DRAFT: _("draft"),
-        ListingStatus.OPEN: _("open"),
-        ListingStatus.AWARDED: _("awarded"),
-        ListingStatus.CLOSED: _("closed"),
-        ListingStatus.WITHDRAWN: _("withdrawn"),
-        ListingStatus.EXPIRED: _("expired"),
-        ListingStatus.BIDS_CLOSED: _("bidding closed"),
-    }
-    return labels.get(status, status)
-
-
-def event_label(event: str) -> str:
-    labels = {
-        ListingEvent.PUBLISH: _("published"),
-        ListingEvent.WITHDRAW: _("withdrawn"),
-        ListingEvent.EXPIRE: _("expired"),
-        ListingEvent.AWARD: _("awarded"),
-        ListingEvent.CLOSE: _("closed"),
-        ListingEvent.CREATE: _("created"),
-        ListingEvent.CLOSE_BIDDING: _("bidding closed"),
-        ListingEvent.REOPEN: _("reopened"),
-        ListingEvent.EXTEND: _("deadline extended"),
-    }
-    return labels.get(event, event)

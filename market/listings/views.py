@@ -1,35 +1,37 @@
-"""Pages for browsing, posting, editing, publishing and withdrawing listings."""
+"""Pages for browsing, posting, editing, publishing and withdrawing listings, and for
+placing and withdrawing bids on a lot."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from market.accounts.auth import role_required
+from market.accounts.auth import member_required, role_required
 from market.accounts.models import Licence, Role
 from market.accounts.views import form_error
 from market.db import fen_to_yuan, tonnes
-from market.deals.forms import BidForm
-from market.deals.queries import bid_view
 from market.errors import DomainError
 from market.extensions import db
 from market.formfields import choices
-from market.listings import queries, services
+from market.listings import bidding, queries, services
 from market.listings.bidding import best_price, close_bidding_if_due
 from market.listings.forms import (
+    BidForm,
     BrowseForm,
     DemandForm,
     SupplyForm,
+    bid_input,
     demand_input,
     fill_demand_form,
     fill_supply_form,
     park_choices,
     supply_input,
 )
+from market.listings.lifecycle import status_label
 from market.listings.models import DemandListing, ListingEventRow, SupplyListing
 from market.matching import service as matching
 from market.matching.views import may_match
 
-bp = Blueprint("listings", __name__, url_prefix="/listings")
+bp = Blueprint("listings", __name__)  # no prefix: bids live under /bids/ too
 
 MODELS = {"supply": SupplyListing, "demand": DemandListing}
 
@@ -44,7 +46,7 @@ def _load(kind: str, listing_id: int):
     return listing
 
 
-@bp.get("/")
+@bp.get("/listings/")
 @login_required
 def browse():
     form = BrowseForm(request.args)
@@ -84,7 +86,7 @@ def best_match_scores(user) -> dict[int, float]:
     return best
 
 
-@bp.get("/<kind>/<int:listing_id>")
+@bp.get("/listings/<kind>/<int:listing_id>")
 @login_required
 def detail(kind: str, listing_id: int):
     listing = _load(kind, listing_id)
@@ -104,7 +106,7 @@ def detail(kind: str, listing_id: int):
     mine = current_user.enterprise_id == listing.enterprise_id
     bids = form = None
     if kind == "supply":
-        bids, form = bid_view(listing, current_user), bid_form(listing)
+        bids, form = queries.bid_view(listing, current_user), bid_form(listing)
     return render_template(
         "listings/detail.html",
         listing=listing,
@@ -156,7 +158,7 @@ def _create(kind: str, form, make):
     return render_template("listings/form.html", form=form, kind=kind, listing=None), status
 
 
-@bp.route("/supply/new", methods=["GET", "POST"])
+@bp.route("/listings/supply/new", methods=["GET", "POST"])
 @role_required(Role.GENERATOR)
 def new_supply():
     return _create(
@@ -164,7 +166,7 @@ def new_supply():
     )
 
 
-@bp.route("/demand/new", methods=["GET", "POST"])
+@bp.route("/listings/demand/new", methods=["GET", "POST"])
 @role_required(Role.RECYCLER)
 def new_demand():
     form = DemandForm()
@@ -177,7 +179,7 @@ def new_demand():
     )
 
 
-@bp.route("/<kind>/<int:listing_id>/edit", methods=["GET", "POST"])
+@bp.route("/listings/<kind>/<int:listing_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(kind: str, listing_id: int):
     listing = _load(kind, listing_id)
@@ -206,11 +208,35 @@ def edit(kind: str, listing_id: int):
     return render_template("listings/form.html", form=form, kind=kind, listing=listing), status
 
 
-@bp.post("/<kind>/<int:listing_id>/<any(publish, withdraw):action>")
+@bp.post("/listings/<kind>/<int:listing_id>/<any(publish, withdraw):action>")
 @login_required
 def change_status(kind: str, listing_id: int, action: str):
     listing = _load(kind, listing_id)
     getattr(services, action)(current_user, listing)
     db.session.commit()
-    flash(_("Listing %(status)s.", status=services.status_label(listing.status)), "success")
+    flash(_("Listing %(status)s.", status=status_label(listing.status)), "success")
     return redirect(url_for("listings.detail", kind=kind, listing_id=listing.id))
+
+
+@bp.post("/listings/supply/<int:lot_id>/bids")
+@role_required(Role.RECYCLER)
+def place_bid(lot_id: int):
+    form = BidForm()
+    back = redirect(url_for("listings.detail", kind="supply", listing_id=lot_id))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(str(errors[0]), "danger")
+        return back
+    bidding.place_bid(current_user, lot_id, bid_input(form))
+    db.session.commit()
+    flash(_("Your bid is in."), "success")
+    return back
+
+
+@bp.post("/bids/<int:bid_id>/withdraw")
+@member_required
+def withdraw_bid(bid_id: int):
+    bid = bidding.withdraw_bid(current_user, bid_id)
+    db.session.commit()
+    flash(_("Bid withdrawn."), "info")
+    return redirect(url_for("listings.detail", kind="supply", listing_id=bid.supply_listing_id))

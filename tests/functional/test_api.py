@@ -1,15 +1,16 @@
 """The JSON API: same reads and listing writes as the pages, by bearer token."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from market import clock
 from market.accounts.auth import issue_token
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
 from tests import factories
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def bearer(user) -> dict:

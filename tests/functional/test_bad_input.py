@@ -1,18 +1,19 @@
 """Bad input gets a clear 4xx in the user's language and changes nothing."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 
+from market import clock
 from market.accounts.models import Enterprise, User
 from market.extensions import db
 from market.listings.models import ListingEventRow, SupplyListing
 from tests import factories
 from tests.conftest import csrf_token, login
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def zh(message: str, **kwargs) -> str:

@@ -1,8 +1,9 @@
 """一键匹配 as users see it: pages, API, the park's settings, sorting by match."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from market import clock
 from market.accounts.models import ParkMatchSettings
 from market.extensions import db
 from market.matching import service
@@ -10,7 +11,7 @@ from tests import factories
 from tests.conftest import csrf_token, login
 from tests.functional.test_api import bearer
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def recycler(codes=("ISW-17-01-01",), km_north=0.0, grade=None, radius=50, **demand):

@@ -1,9 +1,10 @@
 """Enterprise registration, users, licences and login on a real database."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from market import clock
 from market.accounts import services
 from market.accounts.models import Enterprise, Licence
 from market.errors import Conflict, DomainError
@@ -39,7 +40,7 @@ def test_licences_only_for_recyclers_and_only_known_codes(ctx):
         factories.licence(rec, codes=["900-214-08", "123-456-78"])
     assert "123-456-78" in info.value.message
     with pytest.raises(DomainError):
-        factories.licence(rec, valid_from=date.today(), valid_until=date.today() - timedelta(1))
+        factories.licence(rec, valid_from=clock.today(), valid_until=clock.today() - timedelta(1))
     assert db.session.scalar(db.select(db.func.count(Licence.id))) == 0
 
 

@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 from flask import current_app
 
-from market.app import payment_gateway
 from market.db import utcnow
 from market.deals import payments, services
-from market.deals.gateway import GatewayUnavailable, StripeGateway
+from market.deals.gateway import GatewayUnavailable, StripeGateway, gateway_from_config
 from market.deals.models import Deal, Payment, PaymentEventRow
 from market.errors import Conflict, DomainError, Forbidden
 from market.extensions import db
@@ -184,7 +183,7 @@ def test_the_gateway_stopped_mid_flow_and_started_again(app, world):
     server = LocalStripe().start()
     real = app.extensions["payments"]
     app.config["STRIPE_API_BASE"], old_base = server.url, app.config["STRIPE_API_BASE"]
-    app.extensions["payments"] = payment_gateway(app.config)
+    app.extensions["payments"] = gateway_from_config(app.config)
     try:
         first = factories.supply(world.generator, waste_code="ISW-17-01-01", title="第一批")
         second = factories.supply(world.generator, waste_code="ISW-17-01-01", title="第二批")

@@ -5,9 +5,9 @@ from flask import current_app
 from market.accounts import uscc
 from market.accounts.models import Enterprise, Park, User
 from market.deals.models import Payment
+from market.demo.builder import seed_demo
 from market.extensions import db
 from market.listings.models import Bid, DemandListing, SupplyListing
-from market.seeding import seed_demo
 
 
 def test_demo_has_two_parks_hundreds_of_listings_and_valid_codes(ctx):

@@ -1,11 +1,12 @@
 """Listing services on a real database: lifecycle, events, rules, expiry."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import update
 
+from market import clock
 from market.errors import Conflict, DomainError, Forbidden
 from market.extensions import db
 from market.listings import services
@@ -13,7 +14,7 @@ from market.listings.models import DemandListing, ListingEventRow, SupplyListing
 from market.listings.states import ListingStatus
 from tests import factories
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def events_of(listing) -> list[tuple[str, str | None, str]]:

@@ -1,4 +1,5 @@
-"""Loads the catalogue and the deterministic demo through the services."""
+"""The deterministic demo: parks, enterprises, users, licences and listings, made through
+the services as a user would."""
 
 import json
 import math
@@ -7,53 +8,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from market import clock
 from market.accounts import services as accounts
 from market.accounts import uscc
 from market.accounts.auth import hash_password
 from market.accounts.models import Enterprise, Park, User
-from market.catalog import services as catalog
-from market.catalog.models import CodeEdition, Scheme
+from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
+from market.demo.trading import seed_trading
 from market.extensions import db
 from market.listings import services as listings
 
 SEEDS = ROOT / "seeds"
-CATALOG = SEEDS / "catalog"
 DEMO_PASSWORD = "demo-pass-2026"
-
-
-def load_national_catalogue() -> None:
-    """The 2021 hazardous list and the general industrial classes, once."""
-    if db.session.execute(db.select(CodeEdition.id).filter_by(scheme=Scheme.HW)).first():
-        return
-    catalog.load_edition(
-        Scheme.HW,
-        "2021",
-        "国家危险废物名录（2021年版）",
-        catalog.hw_rows(CATALOG / "hw_codes_2021.csv", CATALOG / "hw_aliases_2021.csv"),
-        source="部令第15号; seeds/catalog/SOURCES.md",
-        effective_from=date(2021, 1, 1),
-    )
-    catalog.load_edition(
-        Scheme.SW,
-        "provisional",
-        "一般工业固体废物类别（暂定）",
-        catalog.sw_rows(CATALOG / "sw_general_industrial_classes.csv"),
-        source="seeds/catalog/SOURCES.md (provisional)",
-    )
-
-
-def load_park_catalogue(park: Park) -> None:
-    catalog.load_edition(
-        Scheme.ISW,
-        "2024-demo",
-        f"{park.name} 一般工业固体废物分类目录（演示）",
-        catalog.isw_rows(CATALOG / "isw_demo_2024.csv"),
-        park=park,
-        is_demo=True,
-        source="seeds/catalog/isw_demo_2024.csv (demo)",
-        effective_from=date(2024, 1, 1),
-    )
 
 
 @dataclass
@@ -81,7 +48,7 @@ def _ring(rng: random.Random, lat: float, lon: float, lo: float, hi: float):
 class DemoBuilder:
     def __init__(self, data: dict, seed: int = 2026, today: date | None = None):
         self.data, self.rng = data, random.Random(seed)
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.names: set[str] = set()
         self.password_hash = hash_password(DEMO_PASSWORD)
         self.accounts: list[DemoAccount] = []
@@ -279,7 +246,7 @@ class DemoBuilder:
         mode = self.rng.choice(["open", "open", "sealed"])
         if mode == "open" and self.rng.random() < 0.5:
             return {"bidding_mode": mode}
-        day = max(self.today, date.today()) + timedelta(days=self.rng.randint(2, 14))
+        day = max(self.today, clock.today()) + timedelta(days=self.rng.randint(2, 14))
         deadline = datetime.combine(day, time(9, 0), tzinfo=UTC)  # 17:00 Beijing time
         if deadline.date() > until:
             return {"bidding_mode": "open"}
@@ -310,8 +277,6 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
     builder = DemoBuilder(data, seed=seed, today=today)
     builder.build()
     db.session.commit()
-    from market.demo_trading import seed_trading
-
     builder.deals = seed_trading(builder.rng)
     return builder
 

@@ -7,12 +7,13 @@ from decimal import Decimal
 from flask import current_app
 
 from market.accounts.models import Park, User
-from market.app import payment_gateway
 from market.deals import services as deals
+from market.deals.gateway import gateway_from_config
 from market.errors import DomainError
 from market.extensions import db
 from market.listings import bidding
 from market.listings.models import DemandListing, SupplyListing
+from market.listings.queries import bids_of
 from market.listings.states import ListingStatus
 from market.matching import service as matching
 
@@ -66,7 +67,7 @@ class Trader:
         self.deals: dict[str, int] = {}
 
     def accept_best(self, lot: SupplyListing):
-        bids = [b for b in bidding_bids(lot.id) if b.status == "active"]
+        bids = [b for b in bids_of(lot.id) if b.status == "active"]
         if not bids:
             return None
         best = max(bids, key=lambda b: (b.match_score, b.price_fen))  # not only the price
@@ -83,7 +84,7 @@ class Trader:
             "STRIPE_API_BASE": base or app.config["STRIPE_API_BASE"],
             "PAYMENTS_TEST_CARDS": test_cards,
         }
-        app.extensions["payments"] = payment_gateway(config)
+        app.extensions["payments"] = gateway_from_config(config)
         try:
             return self.accept_best(lot)
         finally:
@@ -154,15 +155,9 @@ class Trader:
             return
 
 
-def bidding_bids(lot_id: int):
-    from market.deals.queries import bids_of
-
-    return bids_of(lot_id)
-
-
 def lot_payer_without_card(lot: SupplyListing) -> None:
     """So the demo shows a refused payment: the best bidder has no card on file."""
-    for bid in bidding_bids(lot.id):
+    for bid in bids_of(lot.id):
         enterprise = bid.enterprise
         enterprise.stripe_customer_id = enterprise.stripe_payment_method_id = None
 

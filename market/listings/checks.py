@@ -1,0 +1,98 @@
+"""Checks on what a user types into a listing or a bid: numbers, prices, text, dates,
+sites, and who may post or change it."""
+
+import math
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+
+from market.accounts.models import Role, User
+from market.accounts.services import check_in_china
+from market.db import yuan_to_fen
+from market.errors import DomainError, Forbidden
+from market.listings.models import MAX_KG, MAX_PRICE_FEN
+
+UNITS = ("t", "m3", "piece")
+TITLE_MAX = 120
+
+
+def finite_decimal(value, field_name: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Enter a number."), field=field_name) from None
+    if not number.is_finite():
+        raise DomainError(_("Enter a finite number."), field=field_name)
+    return number
+
+
+def quantity_kg(quantity: Decimal, unit: str, kg_per_unit: int | None) -> tuple[int, int]:
+    if unit not in UNITS:
+        raise DomainError(_("Unknown unit."), field="unit")
+    if unit == "t":
+        kg_per_unit = 1000
+    if not kg_per_unit or kg_per_unit <= 0 or kg_per_unit > 10**7:
+        raise DomainError(
+            _("Give the weight of one unit in kilograms (1 to 10,000,000)."), field="kg_per_unit"
+        )
+    quantity = finite_decimal(quantity, "quantity")
+    if quantity <= 0:
+        raise DomainError(_("The quantity must be more than zero."), field="quantity")
+    kg = int((quantity * kg_per_unit).to_integral_value())
+    if kg < 1:
+        raise DomainError(_("The quantity must be at least one kilogram."), field="quantity")
+    if kg > MAX_KG:
+        raise DomainError(
+            _("The quantity is implausibly large (over 10 million tonnes)."), field="quantity"
+        )
+    return kg, kg_per_unit
+
+
+def price_fen(yuan, field_name: str) -> int:
+    fen = yuan_to_fen(finite_decimal(yuan, field_name))
+    if abs(fen) > MAX_PRICE_FEN:
+        raise DomainError(
+            _("The price is outside the plausible range (±10 million yuan per tonne)."),
+            field=field_name,
+        )
+    return fen
+
+
+def check_text(title: str, field_name: str = "title") -> str:
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_("This field is required."), field=field_name)
+    if len(title) > TITLE_MAX:
+        raise DomainError(_("At most %(n)d characters.", n=TITLE_MAX), field=field_name)
+    return title
+
+
+def check_dates(start: date, end: date) -> None:
+    if start is None or end is None:
+        raise DomainError(_("Give both dates."), field="available_from")
+    if end < start:
+        raise DomainError(_("The end date is before the start date."), field="available_until")
+
+
+def site(user: User, address: str, lat, lon) -> tuple[str, float, float]:
+    enterprise = user.enterprise
+    if lat is None or lon is None:
+        return (address or enterprise.address).strip(), enterprise.lat, enterprise.lon
+    lat, lon = float(lat), float(lon)
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise DomainError(_("The coordinates are outside China."), field="lat")
+    check_in_china(lat, lon)
+    return (address or enterprise.address).strip(), lat, lon
+
+
+def require_role(user: User, role: Role) -> None:
+    if user.enterprise is None or not user.enterprise.has_role(role):
+        if role == Role.GENERATOR:
+            raise Forbidden(_("Only waste generators post supply listings."))
+        raise Forbidden(_("Only recyclers and disposers post demand listings."))
+
+
+def require_owner(user: User, listing) -> None:
+    if user.enterprise_id is None or listing.enterprise_id != user.enterprise_id:
+        raise Forbidden(_("Only the enterprise that posted this listing may change it."))

@@ -1,0 +1,114 @@
+"""Applying a lifecycle's transition to a row and appending its event row: the one way a
+stored status changes, shared by every lifecycle (listings, bids, deals, payments, and
+next manifests, credit grades and warnings).
+
+A `Lifecycle` names the status table (`market.lifecycle`), the event-row model and the
+event row's foreign-key column. `move()` looks the move up in the table, applies it with a
+conditional `UPDATE … SET status = :target WHERE id = :id AND status = :expected` checked
+by rowcount (a concurrent change makes the loser fail instead of overwriting; it also
+works on a row the caller has locked with `SELECT … FOR UPDATE`), brings the loaded row
+up to date without touching its other pending changes, and adds the event row (common
+columns: event, from_status, to_status, and actor_id and note where given; `at` is the
+row's own default). Each lifecycle turns a refused move into its own user-facing error
+with `refuse`. The UPDATE runs at once in the caller's transaction (after an autoflush);
+the event row goes with the next flush; the view commits.
+
+    GRADES = Lifecycle(
+        table=GRADE_TRANSITIONS,  # {(status, event): next status}, a pure module's dict
+        event_model=GradeEventRow,  # grade_id, event, from_status, to_status, actor_id, at, note
+        foreign_key="grade_id",
+        refuse=lambda row, event, raced: Conflict(_("This grade can no longer change.")),
+        stamp="updated_at",
+    )
+    GRADES.move(grade, GradeEvent.PUBLISH, actor=user, values={"published_on": clock.today()})
+    GRADES.log(grade, GradeEvent.COMMENT, actor=user, note="…")  # logged only, no move
+
+Without `refuse`, an illegal move raises `InvalidTransition` and a lost race
+`StaleTransition` (payments, moved by workers, use these).
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from market.db import utcnow
+from market.extensions import db
+from market.lifecycle import InvalidTransition, next_status
+
+
+class StaleTransition(InvalidTransition):
+    """The row's status changed after it was read: someone else moved it first."""
+
+
+def _default_refuse(row, event, raced: bool) -> Exception:
+    cls = StaleTransition if raced else InvalidTransition
+    return cls(getattr(row, "status", "?"), event)
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    table: Mapping
+    event_model: type
+    foreign_key: str
+    # (row, event, raced) -> the exception to raise: raced is False for a move the table
+    # does not allow, True for a move lost to a concurrent change.
+    refuse: Callable[[object, str, bool], Exception] = _default_refuse
+    status: str = "status"
+    actor_column: str = "actor_id"
+    stamp: str | None = None  # a column set to the time of every move, e.g. "updated_at"
+
+    def target(self, row, event) -> str:
+        """The status `event` leads to from the row's status, or the lifecycle's refusal."""
+        try:
+            return next_status(self.table, getattr(row, self.status), event)
+        except InvalidTransition:
+            raise self.refuse(row, event, False) from None
+
+    def move(self, row, event, actor=None, note: str = "", values=None, **event_columns):
+        """Apply `event` to `row`; `values` are further columns set in the same UPDATE,
+        `event_columns` further columns of the event row. Returns the event row."""
+        source = getattr(row, self.status)
+        target = self.target(row, event)
+        changes = {self.status: target, **(values or {})}
+        if self.stamp:
+            changes.setdefault(self.stamp, utcnow())
+        if not self._guarded_update(row, source, changes):
+            raise self.refuse(row, event, True)
+        for key, value in changes.items():
+            set_committed_value(row, key, value)
+        return self.log(row, event, source, target, actor, note, **event_columns)
+
+    def log(self, row, event, source=None, target=None, actor=None, note="", **event_columns):
+        """Append an event row; without source/target it records the row's current status
+        on both sides (an event that moves nothing, e.g. an extended deadline)."""
+        current = getattr(row, self.status)
+        entry = self.event_model(
+            **{self.foreign_key: row.id},
+            event=event,
+            from_status=current if source is None and target is None else source,
+            to_status=current if target is None else target,
+            **event_columns,
+        )
+        # Only what was given: not every event table has a note or an actor (payments
+        # are moved by workers, bids carry no note).
+        if actor is not None:
+            setattr(entry, self.actor_column, actor.id)
+        if note:
+            entry.note = note
+        db.session.add(entry)
+        return entry
+
+    def _guarded_update(self, row, source, changes: dict) -> bool:
+        model = type(row)
+        mapper = inspect(model)
+        keys = zip(mapper.primary_key, mapper.primary_key_from_instance(row), strict=True)
+        stmt = (
+            update(model)
+            .where(*(column == value for column, value in keys))
+            .where(getattr(model, self.status) == source)
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+        return db.session.execute(stmt).rowcount == 1
