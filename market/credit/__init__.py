@@ -1,0 +1,1 @@
+"""Credit grading (一表分级评价)."""
