@@ -10,7 +10,7 @@ from market import clock
 from market.accounts.auth import park_admin_required, role_required
 from market.accounts.models import Enterprise, Role
 from market.accounts.views import form_error
-from market.errors import DomainError
+from market.errors import DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.manifests import exports, filings, ledgers, periods
 from market.manifests.ledger_forms import (
@@ -103,7 +103,7 @@ def _readable(enterprise_id: int) -> Enterprise:
     if enterprise is None or not _may_read(enterprise):
         abort(403 if enterprise is not None else 404)
     if not (enterprise.has_role(Role.GENERATOR) or enterprise.has_role(Role.RECYCLER)):
-        raise DomainError(_("Only generators and recyclers keep a waste ledger."))
+        raise Forbidden(_("Only generators and recyclers keep a waste ledger."))
     return enterprise
 
 
@@ -197,6 +197,9 @@ def export(enterprise_id: int, fmt: str):
 @bp.post("/enterprises/<int:enterprise_id>/tier")
 @park_admin_required
 def set_tier(enterprise_id: int):
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None or enterprise.park_id != current_user.admin_park_id:
+        raise NotFound(_("No such enterprise in your park."))
     form = TierForm()
     if not form.validate_on_submit():
         messages = [m for errors in form.errors.values() for m in errors]
