@@ -87,7 +87,7 @@ def _storage(book: Ledger) -> Iterable[tuple]:
                 came = r.generated_kg if side == "产废" else r.received_kg
                 yield (side, code.code, code.name, r.period.key, r.opening_kg, came, r.out_kg,
                        r.closing_kg, r.oldest_since, r.held_days,
-                       "、".join(FLAGS[f] for f in sorted(r.flags)))  # fmt: skip
+                       "、".join(FLAGS[f] for f in book.flags(r)))  # fmt: skip
 
 
 def _own(book: Ledger) -> Iterable[tuple]:

@@ -32,7 +32,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _filing_page(form: FilingForm, status: int = 200):
     enterprise, today = current_user.enterprise, clock.today()
-    rows = filings.filing_status(enterprise, (today - FILING_LOOKBACK, today + FILING_LOOKAHEAD))
+    window = (today - FILING_LOOKBACK, today + FILING_LOOKAHEAD)
+    rows = [r for r in filings.filing_status(enterprise, window) if r.period.start <= today]
     tier = filings.tier_on(filings.tiers_of(enterprise), today)
     return render_template(
         "ledgers/filings.html", form=form, rows=rows, tier=tier, today=today,
@@ -155,8 +156,10 @@ def enterprise_ledger(enterprise_id: int):
             .order_by(FilingTier.effective_from.desc())
         ).scalars()
     )  # fmt: skip
+    picker = LedgerFilter(request.args)
+    picker.kind.data = book.kind.value
     return render_template(
-        "ledgers/ledger.html", book=book, filter=LedgerFilter(request.args), args=_args(book),
+        "ledgers/ledger.html", book=book, filter=picker, args=_args(book),
         tables=exports.TABLES, admin_view=admin_view, tiers=tiers,
         tier_form=TierForm(effective_from=clock.today()) if admin_view else None,
         kind_label=filings.kind_label, flag_labels=flag_labels(),

@@ -21,6 +21,7 @@ from market.manifests import filings as filing_services
 from market.manifests import periods
 from market.manifests.ledger import (
     Filed,
+    Flag,
     GeneratorRow,
     Moved,
     RecyclerRow,
@@ -59,6 +60,12 @@ class Ledger:
     shipped: list[Shipment] = field(default_factory=list)
     received: list[Shipment] = field(default_factory=list)
     other_kind_filings: int = 0
+    not_yet_due: frozenset[Period] = frozenset()  # a missing filing here is not late yet
+
+    def flags(self, row) -> list[Flag]:
+        """The row's flags as shown: "not filed" only once the filing is past its due day."""
+        hidden = {Flag.MISSING_FILING} if row.period in self.not_yet_due else set()
+        return sorted(set(row.flags) - hidden)
 
     @property
     def start(self) -> date:
@@ -139,7 +146,9 @@ def _by_code(items, code_of) -> dict[int, list]:
 def ledger_for(enterprise: Enterprise, kind: Kind, start: date, end: date) -> Ledger:
     """The generator and recycler ledgers of one enterprise, per code, for the window."""
     display = window_periods(kind, start, end)
+    rules, today = filing_services.due_rules(enterprise.park_id), clock.today()
     book = Ledger(enterprise, kind, display)
+    book.not_yet_due = frozenset(p for p in display if periods.due_date(p, rules) >= today)
     if enterprise.has_role(Role.GENERATOR):
         _fill_generator(book)
     if enterprise.has_role(Role.RECYCLER):

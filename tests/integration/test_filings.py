@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 
 from market import clock
 from market.errors import Conflict, DomainError, Forbidden, NotFound
@@ -16,6 +17,13 @@ from tests import ledger_factories as lf
 
 D = date
 STEEL = "ISW-17-01-01"
+
+
+@pytest.fixture(autouse=True)
+def english(ctx):
+    """The refusals are read in English here; the pages' tests read them in Chinese."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture()

@@ -153,3 +153,13 @@ def test_xlsx_has_a_sheet_per_table_with_frozen_headers_and_typed_cells(trade):
     basic = dict(r for r in workbook["基本信息"].iter_rows(min_row=2, values_only=True))
     assert basic["统一社会信用代码"] == trade.generator.enterprise.uscc
     assert "HJ 1259-2022" in basic["说明"] and "未取得" in basic["说明"]
+
+
+def test_a_period_not_yet_due_is_not_shown_as_not_filed(trade):
+    book = ledgers.ledger_for(trade.generator.enterprise, Kind.MONTH, D(2026, 3, 1), D(2026, 4, 30))
+    march, april = next(iter(book.generator.values()))
+    assert Flag.MISSING_FILING in march.flags and Flag.MISSING_FILING in april.flags
+    assert book.flags(march) == [Flag.MISSING_FILING]  # due April 15, today is April 20
+    assert book.flags(april) == []  # due May 15
+    storage = list(csv.reader(io.StringIO(exports.to_csv(book, "storage").decode("utf-8-sig"))))
+    assert [r[-1] for r in storage[1:]] == ["未申报", ""]
