@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, date, datetime, time
 
 from market.catalog.models import WasteCode
+from market.catalog.services import resolve_code
 from market.clock import BEIJING
 from market.deals.models import Deal
 from market.extensions import db
@@ -29,8 +30,9 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), BEIJING).astimezone(UTC)
 
 
-def code(text: str) -> WasteCode:
-    return db.session.execute(db.select(WasteCode).filter_by(code=text)).scalars().first()
+def code(text: str, park_id: int) -> WasteCode:
+    """The code as the park's users see it: several parks' catalogues share ISW codes."""
+    return resolve_code(text, park_id)
 
 
 def deal(generator_user, recycler_user) -> Deal:
@@ -75,7 +77,7 @@ def closed_manifest(
         generator_id=deal_row.generator_id,
         transporter_id=(transporter or deal_row.recycler).id,
         receiver_id=deal_row.recycler_id,
-        waste_code_id=code(waste_code).id,
+        waste_code_id=code(waste_code, deal_row.generator.park_id).id,
         waste_name="边角料",
         declared_kg=kg,
         submitted_by_id=user.id,
