@@ -33,7 +33,9 @@ def has_outline(font: TTFont, char: str) -> bool:
 
 @pytest.fixture()
 def pinned_calls(monkeypatch) -> list[str]:
-    """Records each per-PDF pinning of the variable font (the slow path)."""
+    """Records each per-PDF pinning of the variable font (the slow path). The machine's
+    cache is built first (a fresh clone has none), so only per-PDF pinning is recorded."""
+    pdf_font.build_cache()
     calls, real = [], pdf_font.pinned
 
     def spy(text):
