@@ -223,6 +223,22 @@ def flag_if_overdue(manifest: Manifest, today: date | None = None) -> bool:
     return True
 
 
+def refresh_overdue(manifest_id: int) -> Manifest:
+    """When a manifest is read: flag it if its receipt is past due (the view commits)."""
+    manifest = db.session.get(Manifest, manifest_id)
+    if manifest is None:
+        raise NotFound(_("No such manifest."))
+    if _late(manifest):
+        flag_if_overdue(signing.lock_manifest(manifest_id))
+    return manifest
+
+
+def _late(manifest: Manifest) -> bool:
+    due = manifest.receipt_due_on
+    late = due is not None and clock.today() > due
+    return manifest.status == S.IN_TRANSIT and not manifest.overdue and late
+
+
 def mark_overdue(today: date | None = None) -> int:
     """For the scheduler: flag every manifest in transit past its receipt due date."""
     today = today or clock.today()

@@ -21,6 +21,7 @@ from market.manifests.aftercare import (
     correct_manifest,
     flag_if_overdue,
     mark_overdue,
+    refresh_overdue,
     settle_if_done,
     verify_chains,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "correct_manifest",
     "flag_if_overdue",
     "mark_overdue",
+    "refresh_overdue",
     "reject_manifest",
     "sign_pickup",
     "sign_receipt",
