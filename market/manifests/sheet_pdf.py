@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from market.manifests.pdf_font import fit_bounds, fonts_for
-from market.manifests.printing import ManifestSheet, Signature, translations
+from market.manifests.sheet import ManifestSheet, Signature, translations
 
 _HEADING = FontFace(emphasis="BOLD", fill_color=(226, 239, 230))
 _LABEL = FontFace(fill_color=(245, 245, 245))
