@@ -27,6 +27,7 @@ class Deal(db.Model):
         CheckConstraint("quantity_kg > 0", name="quantity_positive"),
         CheckConstraint("amount_fen >= 0", name="amount_non_negative"),
         CheckConstraint("payer IN ('recycler', 'generator', 'none')", name="payer_known"),
+        CheckConstraint("extra_allowed_kg >= 0", name="extra_allowed_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +41,9 @@ class Deal(db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger)  # what the payer is authorised for
     payer: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12), default="made", index=True)
+    #: manifests may declare this much beyond quantity_kg: the recycler's consent, and who gave it
+    extra_allowed_kg: Mapped[int] = mapped_column(BigInteger, default=0)
+    extra_allowed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     listing: Mapped[SupplyListing] = relationship()
@@ -58,6 +62,11 @@ class Deal(db.Model):
         uselist=False,
         viewonly=True,
     )
+
+    @property
+    def allowed_kg(self) -> int:
+        """What the deal's manifests may declare in total."""
+        return self.quantity_kg + (self.extra_allowed_kg or 0)
 
     def party(self, enterprise_id: int | None) -> bool:
         return enterprise_id in (self.generator_id, self.recycler_id)

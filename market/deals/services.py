@@ -7,8 +7,8 @@ from sqlalchemy import update
 from market import clock
 from market.accounts.models import User
 from market.db import utcnow
-from market.deals import payments
-from market.deals.gateway import GatewayUnavailable, PaymentRefused
+from market.deals import payments, settlement
+from market.deals.gateway import GatewayUnavailable
 from market.deals.models import Deal, DealEventRow
 from market.deals.states import DEAL_TRANSITIONS, DealEvent, DealStatus, PaymentStatus
 from market.errors import Conflict, DomainError, Forbidden
@@ -187,29 +187,27 @@ def _restore_capacity(deal: Deal) -> None:
 
 
 def settle_deal(deal_id: int, weighed_kg: int, actor: User | None = None) -> Deal:
-    """Capture on the weighed quantity (the manifest's receiver calls this on closing)."""
-    if weighed_kg < 0:
+    """Capture on the received quantity and release the rest; more than was authorised is
+    recorded as a top-up payment (`after_commit_payment` then charges it)."""
+    if isinstance(weighed_kg, bool) or not isinstance(weighed_kg, int) or weighed_kg < 0:
         raise DomainError(_("The weighed quantity cannot be negative."))
     deal = lock_deal(deal_id)
     payment = deal.payment
     if payment is not None and payment.status != PaymentStatus.AUTHORISED:
         raise Conflict(_("The payment is not authorised yet."))
-    DEALS.move(deal, DealEvent.COMPLETE, actor, note=f"weighed {weighed_kg} kg")
-    if payment is not None:
-        try:
-            payments.capture(payment, payments.amount_for(weighed_kg, deal.price_fen))
-        except GatewayUnavailable:
-            raise Conflict(_("The payment service is unreachable; try again later.")) from None
-        except PaymentRefused as exc:
-            raise Conflict(str(exc)) from None
+    DEALS.move(deal, DealEvent.COMPLETE, actor, note=f"received {weighed_kg} kg")
+    settlement.capture_received(deal, weighed_kg)
     lot = lock_lot(deal.supply_listing_id)
     transition(lot, ListingEvent.CLOSE, actor, note=f"deal {deal.id} settled")
     return deal
 
 
 def after_commit_payment(deal: Deal) -> None:
-    """Side effect after the deal's commit: try to authorise at once; if the gateway is
-    down the deal waits for `flask payments retry`."""
+    """Side effect after the deal's commit: try to authorise at once (or, after settling,
+    charge the top-up); if the gateway is down the deal waits for `flask payments retry`."""
+    if deal.status == DealStatus.COMPLETED:
+        settlement.process_top_up(deal.id)
+        return
     if deal.payment is None:
         return
     payment = payments.process_payment(deal.payment.id)

@@ -110,6 +110,8 @@ class Manifest(db.Model):
     discrepancy_note: Mapped[str] = mapped_column(Text, default="")
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: the hash of the newest event: rows cut from the end of the chain are caught by this
+    head_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
