@@ -78,10 +78,24 @@ def register_blueprints(app: Flask) -> None:
     from market.deals.views import bp as deals
     from market.inbox.views import bp as inbox
     from market.listings.views import bp as listings
+    from market.manifests.park_views import bp as park_manifests
+    from market.manifests.views import bp as manifests
     from market.matching.views import bp as matching
     from market.views import bp as main
 
-    for blueprint in (main, accounts, catalog, listings, matching, deals, inbox, admin, api):
+    for blueprint in (
+        main,
+        accounts,
+        catalog,
+        listings,
+        matching,
+        deals,
+        manifests,
+        park_manifests,
+        inbox,
+        admin,
+        api,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -131,9 +131,7 @@ def enterprise(enterprise_id, field: str) -> Enterprise:
 
 def count(value, field: str, limit: int = 100_000) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
-        raise DomainError(
-            _("Enter a whole number from 0 to %(limit)s.", limit=limit), field=field
-        )
+        raise DomainError(_("Enter a whole number from 0 to %(limit)s.", limit=limit), field=field)
     return value
 
 

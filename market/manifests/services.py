@@ -53,6 +53,7 @@ __all__ = [
     "verify_chains",
 ]
 
+
 @dataclass
 class StartInput:  # the generator's submission (its signature)
     declared_kg: int
@@ -359,5 +360,3 @@ def reject_manifest(user: User, manifest_id: int, data: RejectInput) -> Manifest
     )
     settle_if_done(manifest.deal_id, user)
     return manifest
-
-
