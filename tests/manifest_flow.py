@@ -1,7 +1,6 @@
 """Manifests made through the services, step by step, for the manifest tests."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from market.accounts.models import User

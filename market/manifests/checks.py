@@ -107,7 +107,8 @@ def instant(at, field: str, not_before: datetime | None, before_message: str) ->
         raise DomainError(_("Enter a date and time."), field=field)
     if at > utcnow() + CLOCK_SKEW:
         raise DomainError(_("This time is in the future."), field=field)
-    if not_before is not None and at < not_before:
+    # Times are typed to the minute: a pickup typed 10:30 follows a submission at 10:30:45.
+    if not_before is not None and at < not_before.replace(second=0, microsecond=0):
         raise DomainError(before_message, field=field)
     return at
 

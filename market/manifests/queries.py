@@ -213,3 +213,18 @@ def is_overdue(manifest: Manifest, today=None) -> bool:
     due = manifest.receipt_due_on
     today = today or clock.today()
     return manifest.status == S.IN_TRANSIT and due is not None and today > due
+
+
+def other_receivers(manifest: Manifest) -> list[Enterprise]:
+    """Where a rejected load may go instead: the park's other recyclers."""
+    return list(
+        db.session.scalars(
+            db.select(Enterprise)
+            .where(
+                Enterprise.park_id == manifest.park_id,
+                Enterprise.is_recycler.is_(True),
+                Enterprise.id != manifest.receiver_id,
+            )
+            .order_by(Enterprise.name)
+        )
+    )
