@@ -15,7 +15,7 @@ from market.extensions import db
 from market.formfields import choices
 from market.manifests import queries as manifest_queries
 from market.manifests import services as manifest_services
-from market.manifests.forms import ConsentForm, StartForm
+from market.manifests.forms import ConsentForm, StartForm, consent_kg, start_input
 from market.manifests.views import refused
 
 bp = Blueprint("deals", __name__)
@@ -114,7 +114,7 @@ def start_manifest(deal_id: int):
         deal_id,
         "start",
         _start_form(_load(deal_id), request.form),
-        lambda f: manifest_services.start_manifest(current_user, deal_id, f.to_input()).id,
+        lambda f: manifest_services.start_manifest(current_user, deal_id, start_input(f)).id,
         _("Manifest submitted with your signature."),
         then=lambda manifest_id: url_for("manifests.detail", manifest_id=manifest_id),
     )
@@ -127,7 +127,7 @@ def allow_more(deal_id: int):
         deal_id,
         "consent",
         ConsentForm(),
-        lambda f: manifest_services.allow_excess(current_user, deal_id, f.extra_kg.data),
+        lambda f: manifest_services.allow_excess(current_user, deal_id, consent_kg(f)),
         _("The generator may now declare more on this deal."),
     )
 

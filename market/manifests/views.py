@@ -18,17 +18,22 @@ from flask_login import current_user, login_required
 from market.accounts.auth import role_required
 from market.accounts.models import Role, User
 from market.accounts.views import form_error
+from market.deals.forms import CancelDealForm as CancelForm  # one reason, as for a deal
 from market.errors import DomainError, Forbidden, NotFound
 from market.extensions import db, limiter
 from market.formatting import current_locale
+from market.formfields import choices
 from market.manifests import labels, printing, queries, services
 from market.manifests.calendar import settings_for
 from market.manifests.forms import (
-    CancelForm,
     CorrectionForm,
     PickupForm,
     ReceiptForm,
     RejectForm,
+    correction_input,
+    pickup_input,
+    receipt_input,
+    reject_input,
 )
 from market.manifests.models import Manifest
 from market.manifests.states import FINAL, ManifestStatus
@@ -106,8 +111,8 @@ def _forms_for(manifest: Manifest, sides: list[str]) -> dict:
     if "transporter" in sides and status == S.SUBMITTED:
         forms["pickup"] = PickupForm(formdata=None, prefix=f"m{manifest.id}")
     if "receiver" in sides and status == S.IN_TRANSIT:
-        forms["receipt"] = ReceiptForm(formdata=None)
-        forms["reject"] = RejectForm(formdata=None)
+        forms["receipt"] = _with_receivers(ReceiptForm(formdata=None), manifest)
+        forms["reject"] = _with_receivers(RejectForm(formdata=None), manifest)
     if sides and status in FINAL and status != S.CANCELLED:
         forms["correct"] = CorrectionForm(formdata=None)
     return forms
@@ -120,6 +125,13 @@ def _signers(manifest: Manifest) -> dict[str, User | None]:
         "receipt": manifest.receipt_signed_by_id,
     }
     return {k: db.session.get(User, v) if v else None for k, v in ids.items()}
+
+
+def _with_receivers(form, manifest: Manifest):
+    """Where a rejected load may go instead: the park's other recyclers."""
+    others = queries.other_receivers(manifest)
+    form.alternate_receiver_id.choices = choices((0, "—"), *((e.id, e.name) for e in others))
+    return form
 
 
 def detail_page(manifest: Manifest, status: int = 200, **bound):
@@ -172,7 +184,7 @@ def sign_pickup(manifest_id: int):
     from_queue, status = request.args.get("from") == "transport", 400
     if form.validate_on_submit():
         try:
-            services.sign_pickup(current_user, manifest_id, form.to_input())
+            services.sign_pickup(current_user, manifest_id, pickup_input(form))
         except DomainError as exc:
             status = refused(form, exc)
         else:
@@ -193,8 +205,8 @@ def sign_receipt(manifest_id: int):
     return _act(
         manifest_id,
         "receipt",
-        ReceiptForm(),
-        lambda f: services.sign_receipt(current_user, manifest_id, f.to_input()),
+        _with_receivers(ReceiptForm(), _load(manifest_id)),
+        lambda f: services.sign_receipt(current_user, manifest_id, receipt_input(f)),
         _("Receipt signed; the manifest is closed."),
     )
 
@@ -205,8 +217,8 @@ def reject(manifest_id: int):
     return _act(
         manifest_id,
         "reject",
-        RejectForm(),
-        lambda f: services.reject_manifest(current_user, manifest_id, f.to_input()),
+        _with_receivers(RejectForm(), _load(manifest_id)),
+        lambda f: services.reject_manifest(current_user, manifest_id, reject_input(f)),
         _("The load was rejected; the generator is told."),
     )
 
@@ -218,7 +230,7 @@ def cancel(manifest_id: int):
         manifest_id,
         "cancel",
         CancelForm(),
-        lambda f: services.cancel_manifest(current_user, manifest_id, f.reason.data),
+        lambda f: services.cancel_manifest(current_user, manifest_id, f.note.data),
         _("Manifest cancelled."),
     )
 
@@ -230,7 +242,7 @@ def correct(manifest_id: int):
         manifest_id,
         "correct",
         CorrectionForm(),
-        lambda f: services.correct_manifest(current_user, manifest_id, f.to_input()),
+        lambda f: services.correct_manifest(current_user, manifest_id, correction_input(f)),
         _("Correction saved as a new version."),
     )
 

@@ -1,6 +1,7 @@
 """Manifests as their users meet them: start on the deal page, sign pickup on the phone page,
 sign receipt or reject, correct, print, verify; bad input beside its field, never a 500."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,8 +16,14 @@ from tests.conftest import csrf_token, login
 from tests.functional.test_bad_input import zh
 from tests.manifest_flow import trip
 
-import sys; sys.path.insert(0, "/tmp/ui"); from dbg import errs  # noqa
 BEIJING_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def errs(page: str) -> list[str]:
+    """The errors a page shows beside fields and on top, for assertion messages."""
+    return re.findall(r'invalid-feedback d-block">([^<]+)<', page) + re.findall(
+        r"alert-danger[^>]*>\s*([^<]+)<", page
+    )
 
 
 def post(client, path, data=None):
@@ -288,8 +295,8 @@ def test_the_generator_cancels_before_pickup(client, deal_trip):
     t = deal_trip
     manifest = t.start()
     login(client, t.generator)
-    assert post(client, f"/manifests/{manifest.id}/cancel", {"reason": ""}).status_code == 400
-    response = post(client, f"/manifests/{manifest.id}/cancel", {"reason": "车辆故障"})
+    assert post(client, f"/manifests/{manifest.id}/cancel", {"note": ""}).status_code == 400
+    response = post(client, f"/manifests/{manifest.id}/cancel", {"note": "车辆故障"})
     assert response.status_code == 302
     db.session.refresh(manifest)
     assert manifest.status == "cancelled"
