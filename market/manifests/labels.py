@@ -6,6 +6,9 @@ import json
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
+
+from market.manifests.checks import TREATMENT_METHODS
 
 
 def kg(value: int | None) -> str:
@@ -106,6 +109,15 @@ def version_changes(versions: list) -> list[tuple[object, list[tuple[str, str, s
         shown.append((version, changes))
         before = data
     return shown
+
+
+def method_choices(blank: str | None = None) -> list[SelectChoice]:
+    """The ways of treatment under an optgroup each: 利用 (utilisation), 处置 (disposal)."""
+    found = [SelectChoice("", blank)] if blank is not None else []
+    for kind, methods in TREATMENT_METHODS.items():
+        group = treatment_label(kind)
+        found += [SelectChoice(m, m, optgroup=group) for m in methods]
+    return found
 
 
 FILTERS = {

@@ -24,6 +24,7 @@ from market.extensions import db, limiter
 from market.formatting import current_locale
 from market.formfields import choices
 from market.manifests import labels, printing, queries, services
+from market.manifests.aftercare import CORRECTABLE
 from market.manifests.calendar import settings_for
 from market.manifests.forms import (
     CorrectionForm,
@@ -114,7 +115,7 @@ def _forms_for(manifest: Manifest, sides: list[str]) -> dict:
         forms["receipt"] = _with_receivers(ReceiptForm(formdata=None), manifest)
         forms["reject"] = _with_receivers(RejectForm(formdata=None), manifest)
     if sides and status in FINAL and status != S.CANCELLED:
-        forms["correct"] = CorrectionForm(formdata=None)
+        forms["correct"] = _correction_form(CorrectionForm(formdata=None))
     return forms
 
 
@@ -128,9 +129,17 @@ def _signers(manifest: Manifest) -> dict[str, User | None]:
 
 
 def _with_receivers(form, manifest: Manifest):
-    """Where a rejected load may go instead: the park's other recyclers."""
+    """Where a rejected load may go instead (the park's other recyclers), and the ways of
+    treatment grouped under utilisation and disposal."""
     others = queries.other_receivers(manifest)
     form.alternate_receiver_id.choices = choices((0, "—"), *((e.id, e.name) for e in others))
+    if hasattr(form, "treatment_method"):
+        form.treatment_method.choices = labels.method_choices()
+    return form
+
+
+def _correction_form(form: CorrectionForm) -> CorrectionForm:
+    form.treatment_method.choices = labels.method_choices(blank=_("unchanged"))
     return form
 
 
@@ -143,6 +152,7 @@ def detail_page(manifest: Manifest, status: int = 200, **bound):
         sides=sides,
         forms=forms,
         signers=_signers(manifest),
+        correctable={name for side in sides for name in CORRECTABLE[side]},
         tolerance_pct=settings_for(manifest.park_id).tolerance_pct,
         events=queries.history(manifest),
         versions=queries.versions(manifest),
@@ -241,7 +251,7 @@ def correct(manifest_id: int):
     return _act(
         manifest_id,
         "correct",
-        CorrectionForm(),
+        _correction_form(CorrectionForm()),
         lambda f: services.correct_manifest(current_user, manifest_id, correction_input(f)),
         _("Correction saved as a new version."),
     )
