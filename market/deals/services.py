@@ -146,6 +146,7 @@ def cancel_deal(user: User, deal_id: int, note: str = "") -> Deal:
     deal = lock_deal(deal_id)
     if not deal.party(user.enterprise_id):
         raise Forbidden(_("Only the parties to a deal may cancel it."))
+    _check_no_manifests(deal)
     DEALS.move(deal, DealEvent.CANCEL, user, note=note[:500])
     _release_payment(deal)
     _restore_capacity(deal)
@@ -155,6 +156,21 @@ def cancel_deal(user: User, deal_id: int, note: str = "") -> Deal:
     for enterprise_id in (deal.generator_id, deal.recycler_id):
         notify(enterprise_id, "deal_cancelled", link=_deal_link(deal), deal=deal.id, lot=lot.title)
     return deal
+
+
+def _check_no_manifests(deal: Deal) -> None:
+    """Before pickup means before any manifest: once one is live the deal is completed."""
+    from market.manifests.models import Manifest  # manifests build on deals, not the reverse
+
+    live = db.session.scalar(
+        db.select(db.func.count(Manifest.id)).where(
+            Manifest.deal_id == deal.id, Manifest.status != "cancelled"
+        )
+    )
+    if live:
+        raise Conflict(
+            _("This deal has manifests; cancel those not yet picked up, or complete the deal.")
+        )
 
 
 def _release_payment(deal: Deal) -> None:

@@ -5,6 +5,7 @@ and verifying every manifest's hash chain."""
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from market import clock
@@ -153,11 +154,12 @@ def _log_deal(deal: Deal, user: User, note: str) -> None:
 
 
 def received_total(deal_id: int) -> int:
-    return db.session.scalar(
+    total = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(Manifest.received_kg), 0)).where(
             Manifest.deal_id == deal_id, Manifest.status.in_(RECEIVED)
         )
     )
+    return int(total)  # PostgreSQL sums a bigint column as numeric
 
 
 def open_count(deal_id: int) -> int:
@@ -200,7 +202,8 @@ def settle_if_done(deal_id: int, user: User) -> bool:
     try:
         with db.session.begin_nested():
             settle_deal(deal_id, total, user)
-    except DomainError:
+    except DomainError as exc:
+        current_app.logger.warning("deal %s not settled on closing: %s", deal_id, exc.message)
         return False
     return True
 
@@ -218,6 +221,22 @@ def flag_if_overdue(manifest: Manifest, today: date | None = None) -> bool:
     signing.record(manifest, E.MARK_OVERDUE, None, data=data, values={"overdue": True})
     tell(manifest, "manifest_overdue", all_sides(manifest), due=due.isoformat())
     return True
+
+
+def refresh_overdue(manifest_id: int) -> Manifest:
+    """When a manifest is read: flag it if its receipt is past due (the view commits)."""
+    manifest = db.session.get(Manifest, manifest_id)
+    if manifest is None:
+        raise NotFound(_("No such manifest."))
+    if _late(manifest):
+        flag_if_overdue(signing.lock_manifest(manifest_id))
+    return manifest
+
+
+def _late(manifest: Manifest) -> bool:
+    due = manifest.receipt_due_on
+    late = due is not None and clock.today() > due
+    return manifest.status == S.IN_TRANSIT and not manifest.overdue and late
 
 
 def mark_overdue(today: date | None = None) -> int:

@@ -56,11 +56,12 @@ def lock_deal(deal_id) -> Deal:
 
 def declared_total(deal_id: int) -> int:
     """What the deal's live manifests declare (cancelled and wholly refused ones excepted)."""
-    return db.session.scalar(
+    total = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(Manifest.declared_kg), 0)).where(
             Manifest.deal_id == deal_id, Manifest.status.not_in((S.CANCELLED, S.REJECTED))
         )
     )
+    return int(total)  # PostgreSQL sums a bigint column as numeric
 
 
 VERSIONED = (

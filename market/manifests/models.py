@@ -145,7 +145,7 @@ class ManifestEventRow(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     manifest_id: Mapped[int] = mapped_column(ForeignKey("manifests.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … within the manifest
-    event: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(24))  # "explain_discrepancy" is 19
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

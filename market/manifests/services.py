@@ -21,6 +21,7 @@ from market.manifests.aftercare import (
     correct_manifest,
     flag_if_overdue,
     mark_overdue,
+    refresh_overdue,
     settle_if_done,
     verify_chains,
 )
@@ -34,6 +35,7 @@ from market.manifests.tokens import new_verify_token
 
 __all__ = [
     "TREATMENT_METHODS",
+    "after_commit",
     "CorrectionInput",
     "PickupInput",
     "Problem",
@@ -46,6 +48,7 @@ __all__ = [
     "correct_manifest",
     "flag_if_overdue",
     "mark_overdue",
+    "refresh_overdue",
     "reject_manifest",
     "sign_pickup",
     "sign_receipt",
@@ -360,3 +363,11 @@ def reject_manifest(user: User, manifest_id: int, data: RejectInput) -> Manifest
     )
     settle_if_done(manifest.deal_id, user)
     return manifest
+
+
+def after_commit(deal_id: int) -> None:
+    """After the view's commit of a receipt, rejection or completion: charge the deal's
+    top-up at once if its settlement recorded one (else `flask payments retry` does)."""
+    from market.deals.settlement import process_top_up
+
+    process_top_up(deal_id)

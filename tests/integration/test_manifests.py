@@ -420,3 +420,33 @@ def test_reads_for_the_pages(world):
     assert (totals.declared_kg, totals.open_count, totals.remaining_kg) == (5_000, 1, 15_000)
     assert t.deal.recycler in queries.transporters(m.park_id, t.deal)
     assert world.transporter.enterprise in queries.transporters(m.park_id)
+
+
+def test_reading_a_late_manifest_flags_it(world, monkeypatch):
+    from market import clock
+
+    t = trip(world)
+    m = t.pick_up(t.start(5_000))
+    assert not svc.refresh_overdue(m.id).overdue
+    late = m.receipt_due_on + timedelta(days=1)
+    monkeypatch.setattr(clock, "today", lambda zone=None: late)
+    assert svc.refresh_overdue(m.id).overdue
+    db.session.commit()
+    assert events(m)[-1] == "mark_overdue" and queries.chain_ok(m)
+    with pytest.raises(NotFound):
+        svc.refresh_overdue(999_999)
+
+
+def test_a_deal_with_manifests_is_completed_not_cancelled(world):
+    from market.deals import services as deals
+
+    t = trip(world)
+    m = t.start(5_000)
+    with pytest.raises(Conflict):
+        deals.cancel_deal(t.generator, t.deal.id)
+    db.session.rollback()
+    svc.cancel_manifest(t.generator, m.id, "计划变更")
+    db.session.commit()
+    deals.cancel_deal(t.generator, t.deal.id)
+    db.session.commit()
+    assert t.deal.status == "cancelled"
