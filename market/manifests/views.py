@@ -169,8 +169,9 @@ def refused(form, exc: DomainError) -> int:
     return exc.status
 
 
-def _act(manifest_id: int, name: str, form, call, done: str):
-    """Validate `form`, call the service, commit and go back; else the page with the errors."""
+def _act(manifest_id: int, name: str, form, call, done: str, settles: bool = False):
+    """Validate `form`, call the service, commit and go back; else the page with the errors.
+    `settles`: the step may have settled the deal, so a recorded top-up is charged now."""
     manifest = _load(manifest_id)
     status = 400
     if form.validate_on_submit():
@@ -180,6 +181,8 @@ def _act(manifest_id: int, name: str, form, call, done: str):
             status = refused(form, exc)
         else:
             db.session.commit()
+            if settles:
+                services.after_commit(manifest.deal_id)
             flash(done, "success")
             return redirect(url_for(".detail", manifest_id=manifest_id))
     db.session.refresh(manifest)
@@ -218,6 +221,7 @@ def sign_receipt(manifest_id: int):
         _with_receivers(ReceiptForm(), _load(manifest_id)),
         lambda f: services.sign_receipt(current_user, manifest_id, receipt_input(f)),
         _("Receipt signed; the manifest is closed."),
+        settles=True,
     )
 
 
@@ -230,6 +234,7 @@ def reject(manifest_id: int):
         _with_receivers(RejectForm(), _load(manifest_id)),
         lambda f: services.reject_manifest(current_user, manifest_id, reject_input(f)),
         _("The load was rejected; the generator is told."),
+        settles=True,
     )
 
 
