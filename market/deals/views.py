@@ -57,6 +57,9 @@ def _start_form(deal: Deal, formdata=None) -> StartForm:
     form.transporter_id.choices = choices(*((e.id, e.name) for e in rows))
     if formdata is None:
         form.waste_name.data = deal.listing.local_name
+        last = manifest_queries.deal_manifests(deal)[-1:]
+        if last:  # the next trip most likely goes with the same carrier
+            form.transporter_id.data = last[0].transporter_id
     return form
 
 
@@ -69,7 +72,7 @@ def _manifest_forms(deal: Deal) -> dict:
         forms["start"] = _start_form(deal)
         forms["complete"] = CompleteDealForm(formdata=None)
     if me == deal.recycler_id:
-        forms["consent"] = ConsentForm(formdata=None)
+        forms["consent"] = ConsentForm(formdata=None, extra_kg=deal.extra_allowed_kg or None)
     return forms
 
 
