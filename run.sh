@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command: install into .venv, start the local payment server (localstripe),
-# migrate, load the demo once, serve on 127.0.0.1:5000.
+# migrate, load the demo once, build the PDF fonts once, serve on 127.0.0.1:5000.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -26,4 +26,5 @@ fi
 export FLASK_APP=wsgi
 .venv/bin/flask db upgrade
 .venv/bin/flask seed demo --if-empty
+.venv/bin/flask manifests fonts --quiet  # the PDF's CJK fonts, built once per machine
 .venv/bin/flask run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"

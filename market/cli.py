@@ -1,5 +1,4 @@
-"""Command-line: flask seed …, flask catalog …, flask listings …, flask users …,
-flask deals …, flask manifests …."""
+"""Command-line: flask seed, catalog, listings, users, bids, payments, deals, manifests …."""
 
 import click
 from flask import Flask
@@ -15,7 +14,25 @@ users = AppGroup("users", help="Users and API tokens.")
 bids_cli = AppGroup("bids", help="Bidding housekeeping.")
 payments_cli = AppGroup("payments", help="Payments housekeeping.")
 deals_cli = AppGroup("deals", help="Deals.")
-manifests_cli = AppGroup("manifests", help="Manifest checks.")
+manifests_cli = AppGroup("manifests", help="Transfer manifests.")
+
+
+@manifests_cli.command("fonts")
+@click.option("--quiet", is_flag=True, help="Say nothing when the fonts are already built.")
+def fonts(quiet: bool) -> None:
+    """Build the static CJK fonts the manifest PDF uses (once per machine; else the first PDF)."""
+    from time import perf_counter
+
+    from market.manifests.pdf_font import CACHE, build_cache, cache_key, cache_paths, charset
+
+    ready = all(p.exists() for p in cache_paths(CACHE, cache_key(charset())).values())
+    if not ready:
+        click.echo("Building the manifest PDF fonts (once per machine, about a minute)…")
+    started = perf_counter()
+    paths = build_cache()
+    if not ready or not quiet:
+        took = "" if ready else f" (built in {perf_counter() - started:.0f} s)"
+        click.echo(f"Manifest PDF fonts ready{took}: " + ", ".join(p.name for p in paths.values()))
 
 
 @bids_cli.command("close-due")

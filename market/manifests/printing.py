@@ -19,7 +19,6 @@ from market.clock import BEIJING
 from market.extensions import db
 from market.manifests.models import Manifest, ManifestVersion
 
-ROLES = ("generator", "transporter", "receiver")
 _TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
 

@@ -1,31 +1,23 @@
 """The manifest PDF: the three-party transfer form on A4, the CJK font embedded as a subset.
 
-The font is Noto Sans SC (OFL) from the justmytype-intl-cjk wheel, so a fresh machine with no
-system fonts prints it the same. It is a variable font whose default weight is Thin: each PDF
-subsets it to the glyphs it uses, then pins Regular and Bold, which takes a fraction of a second
-where pinning the whole font takes about a minute.
+The font files come from `pdf_font`: Regular and Bold holding just the glyphs this sheet uses,
+cut from static fonts cached once per machine (see that module).
 """
 
-import io
 import string
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
-from importlib.resources import files
 from pathlib import Path
 
 import segno
-from fontTools import subset
-from fontTools.ttLib import TTFont
-from fontTools.varLib import instancer
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from market.manifests.pdf_font import fit_bounds, fonts_for
 from market.manifests.printing import ManifestSheet, Signature, translations
 
-_FONT = files("justmytype_intl_cjk") / "fonts/ofl/notosanssc/NotoSansSC[wght].ttf"
-_WEIGHTS = {"": 400, "B": 700}  # the variable font's default is Thin (100): pin both weights
 _HEADING = FontFace(emphasis="BOLD", fill_color=(226, 239, 230))
 _LABEL = FontFace(fill_color=(245, 245, 245))
 _ALWAYS = string.digits + string.ascii_letters + string.punctuation + " ·—（）：，。、"
@@ -40,31 +32,6 @@ def _strings(value) -> list[str]:
     if isinstance(value, tuple | list):
         return [s for item in value for s in _strings(item)]
     return []
-
-
-def _font_files(text: str, folder: Path) -> dict[str, Path]:
-    """Static Regular and Bold subsets of the variable font holding just `text`'s glyphs.
-
-    Subsetting first makes pinning the weight axis take a fraction of a second instead of
-    the minute it takes on the whole font."""
-    options = subset.Options()
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=text)
-    small = io.BytesIO()
-    with TTFont(str(_FONT), lazy=True) as variable:
-        subsetter.subset(variable)
-        variable.save(small)  # reloading the small subset is much quicker than a deep copy
-    paths = {}
-    for style, weight in _WEIGHTS.items():
-        font = TTFont(io.BytesIO(small.getvalue()))
-        instancer.instantiateVariableFont(
-            font, {"wght": weight}, inplace=True, static=True, updateFontNames=True
-        )
-        paths[style] = folder / f"NotoSansSC-{weight}.ttf"
-        font.save(str(paths[style]))
-    return paths
 
 
 class _Form(FPDF):
@@ -90,12 +57,13 @@ def render(sheet: ManifestSheet) -> bytes:
     labels = pdf_labels(sheet.locale)
     text = "".join(_strings(sheet)) + "".join(labels.values()) + _ALWAYS
     with tempfile.TemporaryDirectory(prefix="manifest-font-") as folder:
-        fonts = _font_files(text, Path(folder))
         pdf = _Form(sheet, labels)
-        for style, path in fonts.items():
+        for style, path in fonts_for(text, Path(folder)).items():
             pdf.add_font("sc", style, str(path))
         pdf.add_page()
         _layout(pdf, sheet, labels)
+        for font in pdf.fonts.values():
+            fit_bounds(font)
         return bytes(pdf.output())
 
 
