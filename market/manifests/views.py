@@ -24,7 +24,7 @@ from market.extensions import db, limiter
 from market.formatting import current_locale
 from market.formfields import choices
 from market.manifests import labels, printing, queries, services
-from market.manifests.aftercare import CORRECTABLE
+from market.manifests.aftercare import CORRECTABLE, refresh_overdue
 from market.manifests.calendar import settings_for
 from market.manifests.forms import (
     CorrectionForm,
@@ -101,7 +101,11 @@ def _transport_page(failed: Manifest | None = None, failed_form=None, status: in
 @bp.get("/manifests/<int:manifest_id>")
 @login_required
 def detail(manifest_id: int):
-    return detail_page(_load(manifest_id))
+    _load(manifest_id)
+    # The check on access, before the page is read, so it shows what it did.
+    manifest = refresh_overdue(manifest_id)
+    db.session.commit()
+    return detail_page(manifest)
 
 
 def _forms_for(manifest: Manifest, sides: list[str]) -> dict:

@@ -399,3 +399,18 @@ def test_the_menu_counts_what_waits(client, deal_trip):
     page = client.get("/").get_data(as_text=True)
     assert zh("My pickups") in page
     assert 'href="/manifests/transport">' + zh("My pickups") + ' <span class="badge' in page
+
+
+def test_reading_a_late_manifest_flags_it_overdue(client, deal_trip, monkeypatch):
+    from market import clock
+
+    t = deal_trip
+    manifest = t.pick_up(t.start())
+    due = manifest.receipt_due_on
+    login(client, t.generator)
+    assert zh("overdue") not in client.get(f"/manifests/{manifest.id}").get_data(as_text=True)
+    monkeypatch.setattr(clock, "today", lambda zone=clock.BEIJING: due + timedelta(days=1))
+    page = client.get(f"/manifests/{manifest.id}").get_data(as_text=True)
+    db.session.refresh(manifest)
+    assert manifest.overdue and zh("overdue") in page
+    assert zh("Intact: every signature links to the one before.") in page
