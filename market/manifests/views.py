@@ -56,7 +56,9 @@ def manifest_counts() -> dict[str, int]:
         return {}
     counts = {"awaiting": len(queries.awaiting(current_user))}
     if current_user.has_role(Role.TRANSPORTER) or current_user.has_role(Role.RECYCLER):
-        counts["pickups"] = len(queries.transporter_queue(current_user))
+        queue = queries.transporter_queue(current_user)
+        counts["pickups"] = sum(m.status == S.SUBMITTED for m in queue)
+        counts["carrying"] = len(queue)
     return counts
 
 
