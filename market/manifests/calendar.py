@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from market.accounts.models import User
+from market.accounts.models import Enterprise, User
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.manifests.models import Manifest, ParkCalendarDay, ParkManifestSettings
@@ -181,9 +181,16 @@ def flagged(park_id: int, flag: str = "any"):
         "overdue": Manifest.overdue.is_(True),
         "any": Manifest.discrepant.is_(True) | Manifest.overdue.is_(True),
     }
+    # As queries.may_see: the park's own manifests, and those carried or received by its firms.
+    in_park = db.select(Enterprise.id).where(Enterprise.park_id == park_id)
+    mine = (
+        (Manifest.park_id == park_id)
+        | Manifest.transporter_id.in_(in_park)
+        | Manifest.receiver_id.in_(in_park)
+    )
     return (
         db.select(Manifest)
-        .where(Manifest.park_id == park_id, conditions[flag])
+        .where(mine, conditions[flag])
         .options(
             selectinload(Manifest.generator),
             selectinload(Manifest.transporter),

@@ -414,3 +414,16 @@ def test_reading_a_late_manifest_flags_it_overdue(client, deal_trip, monkeypatch
     db.session.refresh(manifest)
     assert manifest.overdue and zh("overdue") in page
     assert zh("Intact: every signature links to the one before.") in page
+
+
+def test_the_park_administrator_lists_discrepant_manifests(client, world, deal_trip):
+    t = deal_trip
+    short = t.receive(t.pick_up(t.start()), 4_000, discrepancy_note="含水率高")
+    fine = t.receive(t.pick_up(t.start()))
+    login(client, world.admin)
+    page = client.get("/admin/manifests/flagged?flag=discrepant").get_data(as_text=True)
+    assert short.number in page and fine.number not in page
+    assert client.get("/admin/manifests/flagged?flag=nonsense").status_code == 200
+    logout(client)
+    login(client, world.admin_elsewhere)
+    assert short.number not in client.get("/admin/manifests/flagged").get_data(as_text=True)
