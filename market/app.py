@@ -79,13 +79,26 @@ def register_blueprints(app: Flask) -> None:
     from market.inbox.views import bp as inbox
     from market.listings.views import bp as listings
     from market.manifests.ledger_views import bp as ledgers
+    from market.manifests.park_views import bp as park_manifests
+    from market.manifests.views import bp as manifests
     from market.matching.views import bp as matching
     from market.views import bp as main
 
-    for blueprint in (main, accounts, catalog, listings, matching, deals, inbox, admin):
+    for blueprint in (
+        main,
+        accounts,
+        catalog,
+        listings,
+        matching,
+        deals,
+        manifests,
+        park_manifests,
+        ledgers,
+        inbox,
+        admin,
+    ):
         app.register_blueprint(blueprint)
     init_api(app)
-    app.register_blueprint(ledgers)
 
 
 def register_template_helpers(app: Flask) -> None:

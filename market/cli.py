@@ -1,5 +1,4 @@
-"""Command-line: flask seed …, flask catalog …, flask listings …, flask users …,
-flask deals …, flask manifests …."""
+"""Command-line: flask seed, catalog, listings, users, bids, payments, deals, manifests …."""
 
 import click
 from flask import Flask

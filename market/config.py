@@ -40,6 +40,9 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("MARKET_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # The public manifest verification page, per address: a person scanning QR codes at a
+    # weighbridge stays far below it; a script trying tokens does not.
+    VERIFY_RATE_LIMIT = os.environ.get("MARKET_VERIFY_RATE_LIMIT", "30 per minute;300 per hour")
     PASSWORD_HASH_METHOD = "scrypt"
     LISTINGS_PER_PAGE = 20
     # Open bidding: a bid this close to the deadline moves it this far out.

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
 from market.formfields import strip
@@ -10,3 +10,12 @@ from market.formfields import strip
 
 class CancelDealForm(FlaskForm):
     note = StringField(_l("Reason"), filters=[strip], validators=[DataRequired(), Length(max=500)])
+
+
+class CompleteDealForm(FlaskForm):
+    """Completing captures money: the generator ticks that they mean it."""
+
+    confirm = BooleanField(
+        _l("I confirm: no more trips follow, and the payment is captured on the received total."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
