@@ -61,9 +61,9 @@ class StartIn(Schema):
 
 
 class PickupIn(Schema):
-    plate = Str(required=True, validate=at_most(12), metadata={"example": "京A12345"})
+    plate = Str(required=True, validate=at_most(20), metadata={"example": "京A12345"})
     driver_name = Str(required=True, validate=at_most(40), metadata={"example": "李师傅"})
-    driver_phone = Str(required=True, validate=at_most(20), metadata={"example": "13912345678"})
+    driver_phone = Str(required=True, validate=at_most(40), metadata={"example": "13912345678"})
     picked_up_at = LocalMinute(metadata=NOW)
 
 
@@ -97,7 +97,7 @@ class CorrectionIn(Schema):
     received_kg = kg(allow_none=True)
     treatment = Str(allow_none=True, validate=one_of(*TREATMENT_METHODS))
     treatment_method = Str(allow_none=True, validate=one_of(*METHODS))
-    plate = Str(allow_none=True, validate=at_most(12))
+    plate = Str(allow_none=True, validate=at_most(20))
     driver_name = Str(allow_none=True, validate=at_most(40))
 
 

@@ -33,7 +33,7 @@ def start_body(trip, **overrides) -> dict:
     return body
 
 
-PICKUP = {"plate": "京A12345", "driver_name": "李师傅", "driver_phone": "139 1234 5678"}
+PICKUP = {"plate": "京A12345", "driver_name": "李师傅", "driver_phone": "+86 139 1234 5678"}
 RECEIPT = {"received_kg": 5000, "treatment": "utilise", "treatment_method": "再生利用"}
 
 
