@@ -92,6 +92,9 @@ def test_the_list_is_the_callers_own_and_filters_by_status(client, world, trip):
     assert [i["id"] for i in moving["items"]] == [first.id] and moving["total"] == 1
     for user in (world.other, world.admin_elsewhere):
         assert client.get(f"{API}/manifests", headers=en(user)).json["total"] == 0
+    for query, field in (("status=lost", "status"), ("page=0", "page")):
+        bad = client.get(f"{API}/manifests?{query}", headers=en(trip.generator))
+        assert bad.status_code == 400 and field in bad.json["error"]["fields"]
 
 
 def test_a_manifest_is_read_only_by_its_parties_and_their_park_admins(client, world, trip):
