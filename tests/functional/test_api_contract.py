@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from market.accounts.auth import issue_token
 from market.extensions import db
 from tests import factories
+from tests import ledger_factories as lf
+from tests import manifest_flow as flow
 from tests.conftest import _wipe
 
 POSITIVE = (
@@ -62,13 +65,36 @@ def _seed() -> Seeded:
     deal = accept_bid(world.generator, won.id)
     db.session.commit()
     after_commit_payment(deal)
+    manifests = _manifests(world, deal)
+    lf.tier(world.generator.enterprise, "monthly", date(2020, 1, 1))
     tokens = {}
     for role in ("generator", "recycler"):
         _row, plain = issue_token(getattr(world, role), "schemathesis")
         tokens[role] = plain
     db.session.commit()
     ids = {"supply": lot.id, "demand": demand.id, "bid": bid.id, "deal": deal.id}
-    return Seeded(tokens, ids)
+    return Seeded(tokens, ids | manifests)
+
+
+def _manifests(world, deal) -> dict:
+    """One manifest of the seeded deal in each state it can stand in, through the services."""
+    from market.manifests import services as svc
+
+    def start(kg: int):
+        data = svc.StartInput(declared_kg=kg, transporter_id=world.transporter.enterprise_id)
+        return svc.start_manifest(world.generator, deal.id, data)
+
+    rows = {state: start(400) for state in ("submitted", "in_transit", "closed", "rejected")}
+    rows["cancelled"] = start(100)
+    svc.cancel_manifest(world.generator, rows["cancelled"].id, "改期")
+    for state in ("in_transit", "closed", "rejected"):
+        svc.sign_pickup(world.transporter, rows[state].id, flow.pickup_input())
+    svc.sign_receipt(world.recycler, rows["closed"].id, flow.receipt_input(400))
+    reject = svc.RejectInput(reason="混有生活垃圾", goes_to="generator")
+    svc.reject_manifest(world.recycler, rows["rejected"].id, reject)
+    db.session.commit()
+    assert {m.status for m in rows.values()} == set(rows)
+    return {"manifest": rows["in_transit"].id}
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -97,7 +123,7 @@ def _pin_ids(where: Path, ids: dict) -> None:
     """Path ids pinned to the seeded rows (per kind for listings)."""
     (where / CONFIG).write_text(
         f"[parameters]\nlot_id = {ids['supply']}\nbid_id = {ids['bid']}\n"
-        f"deal_id = {ids['deal']}\n"
+        f"deal_id = {ids['deal']}\nmanifest_id = {ids['manifest']}\n"
         f'[[operations]]\ninclude-path-regex = "/listings/supply/"\n'
         f"parameters = {{ listing_id = {ids['supply']} }}\n"
         f'[[operations]]\ninclude-path-regex = "/listings/demand/"\n'
@@ -152,14 +178,19 @@ def test_every_operation_keeps_its_contract_on_the_seeded_rows(live, tmp_path):
     _pin_ids(tmp_path, seeded.ids)
     _run(base, seeded.tokens["generator"], "positive", tmp_path)
     _run(
-        base, seeded.tokens["recycler"], "positive", tmp_path, "--include-path-regex", "demand|bids"
+        base,
+        seeded.tokens["recycler"],
+        "positive",
+        tmp_path,
+        "--include-path-regex",
+        "demand|bids|manifests|filings|ledger",
     )
 
 
 def test_the_description_is_generated_from_the_schemas(client):
     spec = client.get("/api/v1/openapi.json").json
     paths = spec["paths"]
-    assert len([op for item in paths.values() for op in item if op != "parameters"]) == 24
+    assert len([op for item in paths.values() for op in item if op != "parameters"]) == 38
     body = paths["/api/v1/listings/supply"]["post"]["requestBody"]["content"]["application/json"]
     supply = spec["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[1]]
     assert supply["properties"]["quantity"]["minimum"] == 0.001
