@@ -34,6 +34,10 @@ from market.matching.types import (
 BANDS_KM = (20.0, 30.0, 50.0, 80.0, 120.0, 200.0, 300.0, 500.0, 3000.0)
 LEVEL = {"exact": 1.0, "subcategory": 0.7, "category": 0.4}
 NO_DAY = -(10**6)
+# Codes of an entry kept in its table row (1, 2, 4 or 8: a row of bools is read as one
+# unsigned integer); an entry with more codes takes a slower path.
+WIDTH = 4
+PAD = -3  # an empty table cell: no vocabulary id (>= -1) and no lookup miss (-2)
 NO_GROUPS = (np.empty(0), np.empty(0))
 POSTING_ARRAYS = ("p_row", "p_code", "p_sub", "p_cat", "p_licensed")
 # Row values copied into entry order: a query's entries are a few contiguous runs, so
@@ -211,6 +215,26 @@ class DemandIndex(LiveRows):
         self.e_key = key[self.e_start]
         self.e_lat, self.e_lon = self.coords[self.e_row, 0], self.coords[self.e_row, 1]
         self.e_cos = np.cos(self.e_lat)
+        self._code_table()
+
+    def _code_table(self) -> None:
+        """Each entry's codes, subcategories and licensed codes as rows of WIDTH cells,
+        so a lot's code level is a few compares per entry with no reduction."""
+        n = len(self.e_start)
+        entry = np.repeat(np.arange(n), self.e_count)
+        slot = np.arange(len(self.p_row)) - self.e_start[entry]
+        fits = slot < WIDTH
+        licensed = np.where(self.p_licensed, self.p_code, PAD)
+        self.e_table = {}
+        for name, values in (("code", self.p_code), ("sub", self.p_sub), ("lic", licensed)):
+            table = np.full((n, WIDTH), PAD, np.int32)
+            table[entry[fits], slot[fits]] = values[fits]
+            self.e_table[name] = table
+
+    def _holds(self, name: str, entries: np.ndarray, value: int) -> np.ndarray:
+        """Whether each entry's table row `name` holds value."""
+        found = self.e_table[name][entries] == value
+        return found.view(np.dtype(f"u{WIDTH}")).ravel() != 0
 
     def _postings_of(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The postings of these entries, in order, and where each entry's run starts."""
@@ -270,10 +294,18 @@ class DemandIndex(LiveRows):
         return [int(i) for i in np.unique(self.ids[rows])[:EXAMPLES]]
 
     def _entry_level(self, entries: np.ndarray, supply: Supply) -> np.ndarray:
-        """The best code level of each entry's postings (NaN: none fits the lot). Most
-        recyclers have one posting per category; the others are a reduction over runs."""
-        level = self._code_level(self.e_start[entries], supply)
-        many = np.flatnonzero(self.e_count[entries] > 1)
+        """The best code level of each entry's postings (NaN: none fits the lot), from
+        its table row; an entry with more than WIDTH codes is a reduction over its run."""
+        code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)
+        if supply.code.hazardous:
+            # Hazardous: only the exact code, and only if the licence covers it.
+            level = np.where(self._holds("lic", entries, code), LEVEL["exact"], np.nan)
+        else:
+            level = np.full(len(entries), LEVEL["category"])
+            if sub >= 0:
+                level[self._holds("sub", entries, sub)] = LEVEL["subcategory"]
+            level[self._holds("code", entries, code)] = LEVEL["exact"]
+        many = np.flatnonzero(self.e_count[entries] > WIDTH)
         if len(many):
             postings, offsets = self._postings_of(entries[many])
             each = self._code_level(postings, supply)
