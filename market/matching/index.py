@@ -34,8 +34,24 @@ from market.matching.types import (
 BANDS_KM = (20.0, 30.0, 50.0, 80.0, 120.0, 200.0, 300.0, 500.0, 3000.0)
 LEVEL = {"exact": 1.0, "subcategory": 0.7, "category": 0.4}
 NO_DAY = -(10**6)
+# Codes of an entry kept in its table row (1, 2, 4 or 8: a row of bools is read as one
+# unsigned integer); an entry with more codes takes a slower path.
+WIDTH = 4
+PAD = -3  # an empty table cell: no vocabulary id (>= -1) and no lookup miss (-2)
 NO_GROUPS = (np.empty(0), np.empty(0))
 POSTING_ARRAYS = ("p_row", "p_code", "p_sub", "p_cat", "p_licensed")
+# Row values copied into entry order: a query's entries are a few contiguous runs, so
+# reading them there is sequential, where reading them by row is a random gather.
+COPIED = (
+    "ids",
+    "enterprise",
+    "radius",
+    "remaining",
+    "grade",
+    "has_licence",
+    "lic_from",
+    "lic_until",
+)
 
 
 @dataclass
@@ -82,10 +98,14 @@ class DemandIndex(LiveRows):
         self.row_of = {int(i): r for r, i in enumerate(self.ids)}
         self.alive = np.ones(n, bool)
         self._groups()
-        self.p_radius = self.radius[self.p_row]
+        self._copy_rows()
         self._index_enterprises()
         self._index_postings_by_row()
         self._count_compatible()
+
+    def _copy_rows(self) -> None:
+        self.post = {name: getattr(self, name)[self.e_row] for name in COPIED}
+        self.e_radius = self.post["radius"]
 
     def _index_postings_by_row(self) -> None:
         """Each row's postings, to count the codes of a few rows (own, retired)."""
@@ -160,9 +180,8 @@ class DemandIndex(LiveRows):
         longitude (market.matching.strips); a recycler's postings sit side by side."""
         self.groups: dict[int, list[_Group]] = {}
         self.group_arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.p_key = self.p_lat = self.p_lon = self.p_cos = np.empty(0)
-        self.p_multi = np.empty(0, bool)
         if not len(self.p_row):
+            self._entries(np.empty(0, np.int64), np.empty(0))
             return
         bands = np.searchsorted(BANDS_KM, self.radius[self.p_row], side="left")
         pairs, number = np.unique(self.p_cat.astype(np.int64) * 16 + bands, return_inverse=True)
@@ -173,12 +192,7 @@ class DemandIndex(LiveRows):
         order = np.lexsort((self.p_row, key))
         for name in POSTING_ARRAYS:
             setattr(self, name, getattr(self, name)[order])
-        self.p_key = key[order]
-        self.p_lat = self.coords[self.p_row, 0]
-        self.p_lon = self.coords[self.p_row, 1]
-        self.p_cos = np.cos(self.p_lat)
-        same = self.p_row[1:] == self.p_row[:-1]  # postings of one row are adjacent
-        self.p_multi = np.r_[same, False] | np.r_[False, same]
+        self._entries(number[order], key[order])
         for g, pair in enumerate(pairs):
             group = _Group(g, float(biggest[g]))
             self.groups.setdefault(int(pair // 16), []).append(group)
@@ -190,19 +204,58 @@ class DemandIndex(LiveRows):
             for cat, groups in self.groups.items()
         }
 
+    def _entries(self, group: np.ndarray, key: np.ndarray) -> None:
+        """One entry per recycler and group: its postings there (adjacent, one per code)
+        share its place and radius, so the search and the filters run once per recycler."""
+        p_row = self.p_row
+        new = np.r_[True, (p_row[1:] != p_row[:-1]) | (group[1:] != group[:-1])]
+        self.e_start = np.flatnonzero(new)[: len(p_row)]
+        self.e_count = np.diff(np.r_[self.e_start, len(p_row)])
+        self.e_row = p_row[self.e_start]
+        self.e_key = key[self.e_start]
+        self.e_lat, self.e_lon = self.coords[self.e_row, 0], self.coords[self.e_row, 1]
+        self.e_cos = np.cos(self.e_lat)
+        self._code_table()
+
+    def _code_table(self) -> None:
+        """Each entry's codes, subcategories and licensed codes as rows of WIDTH cells,
+        so a lot's code level is a few compares per entry with no reduction."""
+        n = len(self.e_start)
+        entry = np.repeat(np.arange(n), self.e_count)
+        slot = np.arange(len(self.p_row)) - self.e_start[entry]
+        fits = slot < WIDTH
+        licensed = np.where(self.p_licensed, self.p_code, PAD)
+        self.e_table = {}
+        for name, values in (("code", self.p_code), ("sub", self.p_sub), ("lic", licensed)):
+            table = np.full((n, WIDTH), PAD, np.int32)
+            table[entry[fits], slot[fits]] = values[fits]
+            self.e_table[name] = table
+
+    def _holds(self, name: str, entries: np.ndarray, value: int) -> np.ndarray:
+        """Whether each entry's table row `name` holds value."""
+        found = self.e_table[name][entries] == value
+        return found.view(np.dtype(f"u{WIDTH}")).ravel() != 0
+
+    def _postings_of(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The postings of these entries, in order, and where each entry's run starts."""
+        count = self.e_count[entries]
+        offsets = np.cumsum(count) - count
+        total = int(count.sum())
+        return np.repeat(self.e_start[entries] - offsets, count) + np.arange(total), offsets
+
     def candidates(self, supply: Supply, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
-        """The postings of the lot's category near enough for their band, in posting
-        order, with great-circle km (a superset: the caller applies each radius)."""
+        """The entries of the lot's category near enough for their band, in key order,
+        with great-circle km (a superset: the caller applies each radius)."""
         numbers, radius = self.group_arrays.get(self.vocab.get(supply.code.category), NO_GROUPS)
         lo, hi = strips.query_bounds(
             numbers, tree_reach(radius, road_factor), supply.lat, supply.lon
         )
-        postings = strips.runs(self.p_key, lo, hi)
+        entries = strips.runs(self.e_key, lo, hi)
         lat0, lon0 = np.radians(supply.lat), np.radians(supply.lon)
         km = strips.haversine_km(
-            self.p_lat[postings], self.p_lon[postings], self.p_cos[postings], lat0, lon0
+            self.e_lat[entries], self.e_lon[entries], self.e_cos[entries], lat0, lon0
         )
-        return postings, km
+        return entries, km
 
     def rank(self, supply: Supply, settings: Settings, today, k: int = 10) -> Ranking:
         return self._rank(
@@ -215,46 +268,50 @@ class DemandIndex(LiveRows):
         """`rank` for each lot (the all-pairs entry point of bench/matching.py)."""
         return [self.rank(s, settings, today, k) for s in supplies]
 
-    def _rank(self, supply: Supply, postings, km, settings: Settings, today, k: int) -> Ranking:
+    def _rank(self, supply: Supply, entries, km, settings: Settings, today, k: int) -> Ranking:
         """Rank the live recyclers within their own radius; count everyone else."""
         km = whole_metres_km(km * settings.road_factor)
-        rows = self.p_row[postings]
-        alive = self.alive[rows]
-        inside = km <= self.p_radius[postings]
-        keep = np.flatnonzero(inside & alive)
-        missed = self._near_misses(postings[~inside & alive], supply)
-        postings, rows, km = postings[keep], rows[keep], km[keep]
-        level = self._code_level(postings, supply)
-        rows, level, km = self._best_per_row(postings, rows, level, km)
-        within = rank(self._pairs(rows, level, km, supply, today), settings, k)
+        inside = km <= self.e_radius[entries]
+        outside = ~inside
+        if self.n_alive < len(self.ids):  # some rows retired: look them up
+            alive = self.alive[self.e_row[entries]]
+            inside &= alive
+            outside &= alive
+        keep = np.flatnonzero(inside)
+        missed = self._near_misses(entries[outside], supply)
+        entries, km = entries[keep], km[keep]
+        level = self._entry_level(entries, supply)
+        within = rank(self._pairs(entries, level, km, supply, today), settings, k)
         return self._whole_market(within, supply, missed)
 
-    def _near_misses(self, postings: np.ndarray, supply: Supply) -> list[int]:
+    def _near_misses(self, entries: np.ndarray, supply: Supply) -> list[int]:
         """A few recyclers the search returned that fit the lot but whose own radius is
         short of it: examples for "outside the radius" (the count is exact regardless)."""
-        postings = postings[: 16 * EXAMPLES]
+        postings = self._postings_of(entries[: 16 * EXAMPLES])[0][: 16 * EXAMPLES]
         fits = ~np.isnan(self._code_level(postings, supply))
         rows = self.p_row[postings[fits]]
         rows = rows[self.enterprise[rows] != supply.enterprise_id]
         return [int(i) for i in np.unique(self.ids[rows])[:EXAMPLES]]
 
-    def _best_per_row(self, postings, rows, level, km) -> tuple:
-        """Several codes of one recycler may fit the lot: keep its best code level. A
-        recycler's postings are adjacent (same group, same sort key), so for the few
-        with several postings in a category this is a reduction over runs."""
-        multi = self.p_multi[postings]
-        if not multi.any():
-            return rows, level, km
-        one = np.flatnonzero(~multi)
-        many = np.flatnonzero(multi)
-        r = rows[many]
-        start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-        best = np.maximum.reduceat(np.where(np.isnan(level[many]), -1.0, level[many]), start)
-        return (
-            np.concatenate([rows[one], r[start]]),
-            np.concatenate([level[one], np.where(best < 0, np.nan, best)]),
-            np.concatenate([km[one], km[many][start]]),
-        )
+    def _entry_level(self, entries: np.ndarray, supply: Supply) -> np.ndarray:
+        """The best code level of each entry's postings (NaN: none fits the lot), from
+        its table row; an entry with more than WIDTH codes is a reduction over its run."""
+        code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)
+        if supply.code.hazardous:
+            # Hazardous: only the exact code, and only if the licence covers it.
+            level = np.where(self._holds("lic", entries, code), LEVEL["exact"], np.nan)
+        else:
+            level = np.full(len(entries), LEVEL["category"])
+            if sub >= 0:
+                level[self._holds("sub", entries, sub)] = LEVEL["subcategory"]
+            level[self._holds("code", entries, code)] = LEVEL["exact"]
+        many = np.flatnonzero(self.e_count[entries] > WIDTH)
+        if len(many):
+            postings, offsets = self._postings_of(entries[many])
+            each = self._code_level(postings, supply)
+            best = np.maximum.reduceat(np.where(np.isnan(each), -1.0, each), offsets)
+            level[many] = np.where(best < 0, np.nan, best)
+        return level
 
     def _code_level(self, postings: np.ndarray, supply: Supply) -> np.ndarray:
         code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)
@@ -267,19 +324,21 @@ class DemandIndex(LiveRows):
             exact, LEVEL["exact"], np.where(same_sub, LEVEL["subcategory"], LEVEL["category"])
         )
 
-    def _pairs(self, rows, level, km, supply: Supply, today) -> Pairs:
+    def _pairs(self, entries, level, km, supply: Supply, today) -> Pairs:
+        """The pairs of the lot and the recyclers of these entries."""
+        post = self.post
         day = day_number(today, 0)
-        licence_ok = (self.lic_from[rows] <= day) & (day <= self.lic_until[rows])
+        licence_ok = (post["lic_from"][entries] <= day) & (day <= post["lic_until"][entries])
         if supply.code.hazardous:
-            licence_ok &= self.has_licence[rows]
+            licence_ok &= post["has_licence"][entries]
         return Pairs(
-            ids=self.ids[rows],
-            same_enterprise=self.enterprise[rows] == supply.enterprise_id,
+            ids=post["ids"][entries],
+            same_enterprise=post["enterprise"][entries] == supply.enterprise_id,
             code=level,
             distance_km=km,
-            radius_km=self.radius[rows],
-            remaining_kg=self.remaining[rows],
+            radius_km=self.e_radius[entries],
+            remaining_kg=post["remaining"][entries],
             quantity_kg=np.int64(supply.quantity_kg),
             licence_ok=licence_ok,
-            grade=self.grade[rows],
+            grade=post["grade"][entries],
         )

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from market.matching import index as index_module
 from market.matching.index import DemandIndex
 from market.matching.live import LiveIndex
 from market.matching.reference import failing, rank_demand, ranking, road_km
@@ -203,3 +204,18 @@ def test_the_supply_index_counts_every_open_lot_by_its_first_failing_filter(scen
     want = Counter(f for f in fails if f is not None)
     assert got.excluded == dict(want)
     assert (got.candidates, got.eligible) == (len(lots), fails.count(None))
+
+
+@MANY
+@given(scenarios(), st.sampled_from([1, 2]))
+def test_recyclers_with_more_codes_than_a_table_row_rank_like_the_plain_loop(scenario, width):
+    """A recycler's codes in a category sit in a table row of WIDTH cells; one with more
+    codes than that takes the slower path, which must give the same ranking."""
+    supply, ds = scenario
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index_module, "WIDTH", width)
+        fast = DemandIndex(ds).rank(supply, Settings(), TODAY, k=10)
+    plain = ranking(supply, ds, Settings(), TODAY, k=10)
+    assert fast.matches == rank_demand(supply, ds, Settings(), TODAY, k=10)
+    assert fast.excluded == plain.excluded
+    assert fast.eligible == plain.eligible
