@@ -1,4 +1,5 @@
-"""Command-line: flask seed …, flask catalog …, flask listings …, flask users …."""
+"""Command-line: flask seed …, flask catalog …, flask listings …, flask users …,
+flask deals …, flask manifests …."""
 
 import click
 from flask import Flask
@@ -14,6 +15,7 @@ users = AppGroup("users", help="Users and API tokens.")
 bids_cli = AppGroup("bids", help="Bidding housekeeping.")
 payments_cli = AppGroup("payments", help="Payments housekeeping.")
 deals_cli = AppGroup("deals", help="Deals.")
+manifests_cli = AppGroup("manifests", help="Manifest checks.")
 
 
 @bids_cli.command("close-due")
@@ -39,8 +41,9 @@ def retry() -> None:
 @click.argument("deal_id", type=int)
 @click.option("--weighed-kg", type=click.IntRange(min=0), required=True)
 def settle(deal_id: int, weighed_kg: int) -> None:
-    """Capture a deal's payment on the weighed quantity (until manifests do it)."""
-    from market.deals.services import settle_deal
+    """Settle a deal on a received quantity: capture it, release the rest, charge a top-up
+    beyond the authorisation (for the scheduler and for repairs; manifests do it normally)."""
+    from market.deals.services import after_commit_payment, settle_deal
     from market.errors import DomainError
 
     try:
@@ -48,7 +51,33 @@ def settle(deal_id: int, weighed_kg: int) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     db.session.commit()
+    after_commit_payment(deal)
     click.echo(f"Deal {deal.id} settled on {weighed_kg} kg.")
+    if deal.top_up is not None:
+        click.echo(f"Top-up of {deal.top_up.amount_fen} fen: {deal.top_up.status}.")
+
+
+@manifests_cli.command("verify")
+def verify() -> None:
+    """Walk every manifest's hash chain; name each whose stored events no longer match."""
+    from market.manifests.services import verify_chains
+
+    problems = verify_chains()
+    for problem in problems:
+        click.echo(f"TAMPERED {problem}")
+    if problems:
+        raise click.ClickException(f"{len(problems)} manifests fail verification.")
+    click.echo("Every manifest chain verifies.")
+
+
+@manifests_cli.command("overdue")
+def overdue() -> None:
+    """Flag manifests in transit past their receipt due date (run daily by a scheduler)."""
+    from market.manifests.services import mark_overdue
+
+    count = mark_overdue()
+    db.session.commit()
+    click.echo(f"{count} manifests flagged overdue.")
 
 
 @seed.command("demo")
@@ -138,5 +167,6 @@ def token(email: str, name: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli):
+    groups = (seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli)
+    for group in groups:
         app.cli.add_command(group)

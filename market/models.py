@@ -5,8 +5,26 @@ from market.catalog.models import CodeEdition, WasteAlias, WasteCode
 from market.deals.models import Deal, DealEventRow, Payment, PaymentEventRow
 from market.inbox.models import Message
 from market.listings.models import Bid, BidEventRow, DemandListing, ListingEventRow, SupplyListing
+from market.manifests.models import (
+    Filing,
+    FilingTier,
+    Manifest,
+    ManifestEventRow,
+    ManifestSerial,
+    ManifestVersion,
+    ParkCalendarDay,
+    ParkManifestSettings,
+)
 
 __all__ = [
+    "Filing",
+    "FilingTier",
+    "Manifest",
+    "ManifestEventRow",
+    "ManifestSerial",
+    "ManifestVersion",
+    "ParkCalendarDay",
+    "ParkManifestSettings",
     "Bid",
     "BidEventRow",
     "Deal",

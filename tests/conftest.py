@@ -23,6 +23,14 @@ from tests.localstripe_server import LocalStripe  # noqa: E402
 
 KEPT = ("parks", "code_editions", "waste_codes", "waste_aliases")
 WIPED = (
+    "manifest_events",
+    "manifest_versions",
+    "manifests",
+    "manifest_serials",
+    "filings",
+    "filing_tiers",
+    "park_calendar_days",
+    "park_manifest_settings",
     "messages",
     "payment_events",
     "payments",

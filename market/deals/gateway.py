@@ -89,13 +89,16 @@ class StripeGateway:
         customer: str,
         method: str,
         key: str,
+        capture: bool = False,
     ) -> Intent:
+        """An intent authorised for later capture, or captured at once (`capture`: a top-up
+        for waste already received)."""
         params = {
             "amount": amount_fen,
             "currency": currency,
             "customer": customer,
             "payment_method": method,
-            "capture_method": "manual",
+            "capture_method": "automatic" if capture else "manual",
             "confirm": True,
             "metadata": {
                 "payment_key": key,

@@ -2,7 +2,15 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.accounts.models import Enterprise, User
@@ -19,6 +27,7 @@ class Deal(db.Model):
         CheckConstraint("quantity_kg > 0", name="quantity_positive"),
         CheckConstraint("amount_fen >= 0", name="amount_non_negative"),
         CheckConstraint("payer IN ('recycler', 'generator', 'none')", name="payer_known"),
+        CheckConstraint("extra_allowed_kg >= 0", name="extra_allowed_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +41,9 @@ class Deal(db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger)  # what the payer is authorised for
     payer: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12), default="made", index=True)
+    #: manifests may declare this much beyond quantity_kg: the recycler's consent, and who gave it
+    extra_allowed_kg: Mapped[int] = mapped_column(BigInteger, default=0)
+    extra_allowed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     listing: Mapped[SupplyListing] = relationship()
@@ -39,7 +51,22 @@ class Deal(db.Model):
     demand: Mapped[DemandListing] = relationship()
     generator: Mapped[Enterprise] = relationship(foreign_keys=[generator_id])
     recycler: Mapped[Enterprise] = relationship(foreign_keys=[recycler_id])
-    payment: Mapped["Payment | None"] = relationship(back_populates="deal", uselist=False)
+    payment: Mapped["Payment | None"] = relationship(
+        primaryjoin="and_(Payment.deal_id == Deal.id, Payment.purpose == 'deal')",
+        back_populates="deal",
+        uselist=False,
+        viewonly=True,
+    )
+    top_up: Mapped["Payment | None"] = relationship(
+        primaryjoin="and_(Payment.deal_id == Deal.id, Payment.purpose == 'top_up')",
+        uselist=False,
+        viewonly=True,
+    )
+
+    @property
+    def allowed_kg(self) -> int:
+        """What the deal's manifests may declare in total."""
+        return self.quantity_kg + (self.extra_allowed_kg or 0)
 
     def party(self, enterprise_id: int | None) -> bool:
         return enterprise_id in (self.generator_id, self.recycler_id)
@@ -52,10 +79,15 @@ class Payment(db.Model):
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("captured_fen >= 0 AND captured_fen <= amount_fen", name="captured_range"),
+        CheckConstraint("purpose IN ('deal', 'top_up')", name="purpose_known"),
+        UniqueConstraint("deal_id", "purpose", name="uq_payments_deal_purpose"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), unique=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    #: "deal": authorised when the deal is made; "top_up": the difference when more was
+    #: received than authorised, authorised once on settlement
+    purpose: Mapped[str] = mapped_column(String(8), default="deal")
     payer_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     captured_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -69,7 +101,7 @@ class Payment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    deal: Mapped[Deal] = relationship(back_populates="payment")
+    deal: Mapped[Deal] = relationship()
     payer: Mapped[Enterprise] = relationship()
 
 

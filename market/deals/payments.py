@@ -39,15 +39,22 @@ def record_payment(deal: Deal) -> Payment | None:
     if deal.amount_fen == 0:
         return None
     payer = deal.recycler_id if deal.payer == "recycler" else deal.generator_id
+    return record(deal, "deal", payer, deal.amount_fen)
+
+
+def record(deal: Deal, purpose: str, payer_id: int, amount_fen: int) -> Payment:
+    """A payment row, before any gateway call; the unique (deal, purpose) makes it once."""
     payment = Payment(
         deal=deal,
-        payer_id=payer,
-        amount_fen=deal.amount_fen,
-        idempotency_key=f"pay-{uuid4().hex}",
+        purpose=purpose,
+        payer_id=payer_id,
+        amount_fen=amount_fen,
+        idempotency_key=f"{'pay' if purpose == 'deal' else 'top'}-{uuid4().hex}",
         status=P.PENDING,
     )
     db.session.add(payment)
     db.session.flush()
+    db.session.expire(deal, ["payment", "top_up"])  # view-only relationships: read anew
     _event(payment, PE.RECORD, None, P.PENDING, amount=payment.amount_fen)
     return payment
 
@@ -121,6 +128,7 @@ def _authorise(payment: Payment) -> Intent:
         customer=customer,
         method=method,
         key=payment.idempotency_key,
+        capture=payment.purpose == "top_up",  # for waste already received: no later capture
     )
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import update
 from market import clock
 from market.accounts.models import User
 from market.db import utcnow
-from market.deals import payments
-from market.deals.gateway import GatewayUnavailable, PaymentRefused
+from market.deals import payments, settlement
+from market.deals.gateway import GatewayUnavailable
 from market.deals.models import Deal, DealEventRow
 from market.deals.states import DEAL_TRANSITIONS, DealEvent, DealStatus, PaymentStatus
 from market.errors import Conflict, DomainError, Forbidden, NotFound
@@ -148,6 +148,7 @@ def cancel_deal(user: User, deal_id: int, note: str = "") -> Deal:
     deal = lock_deal(deal_id)
     if not deal.party(user.enterprise_id):
         raise Forbidden(_("Only the parties to a deal may cancel it."))
+    _check_no_manifests(deal)
     DEALS.move(deal, DealEvent.CANCEL, user, note=note[:500])
     _release_payment(deal)
     _restore_capacity(deal)
@@ -157,6 +158,21 @@ def cancel_deal(user: User, deal_id: int, note: str = "") -> Deal:
     for enterprise_id in (deal.generator_id, deal.recycler_id):
         notify(enterprise_id, "deal_cancelled", link=_deal_link(deal), deal=deal.id, lot=lot.title)
     return deal
+
+
+def _check_no_manifests(deal: Deal) -> None:
+    """Before pickup means before any manifest: once one is live the deal is completed."""
+    from market.manifests.models import Manifest  # manifests build on deals, not the reverse
+
+    live = db.session.scalar(
+        db.select(db.func.count(Manifest.id)).where(
+            Manifest.deal_id == deal.id, Manifest.status != "cancelled"
+        )
+    )
+    if live:
+        raise Conflict(
+            _("This deal has manifests; cancel those not yet picked up, or complete the deal.")
+        )
 
 
 def _release_payment(deal: Deal) -> None:
@@ -190,29 +206,27 @@ def _restore_capacity(deal: Deal) -> None:
 
 
 def settle_deal(deal_id: int, weighed_kg: int, actor: User | None = None) -> Deal:
-    """Capture on the weighed quantity (the manifest's receiver calls this on closing)."""
-    if weighed_kg < 0:
+    """Capture on the received quantity and release the rest; more than was authorised is
+    recorded as a top-up payment (`after_commit_payment` then charges it)."""
+    if isinstance(weighed_kg, bool) or not isinstance(weighed_kg, int) or weighed_kg < 0:
         raise DomainError(_("The weighed quantity cannot be negative."))
     deal = lock_deal(deal_id)
     payment = deal.payment
     if payment is not None and payment.status != PaymentStatus.AUTHORISED:
         raise Conflict(_("The payment is not authorised yet."))
-    DEALS.move(deal, DealEvent.COMPLETE, actor, note=f"weighed {weighed_kg} kg")
-    if payment is not None:
-        try:
-            payments.capture(payment, payments.amount_for(weighed_kg, deal.price_fen))
-        except GatewayUnavailable:
-            raise Conflict(_("The payment service is unreachable; try again later.")) from None
-        except PaymentRefused as exc:
-            raise Conflict(str(exc)) from None
+    DEALS.move(deal, DealEvent.COMPLETE, actor, note=f"received {weighed_kg} kg")
+    settlement.capture_received(deal, weighed_kg)
     lot = lock_lot(deal.supply_listing_id)
     transition(lot, ListingEvent.CLOSE, actor, note=f"deal {deal.id} settled")
     return deal
 
 
 def after_commit_payment(deal: Deal) -> None:
-    """Side effect after the deal's commit: try to authorise at once; if the gateway is
-    down the deal waits for `flask payments retry`."""
+    """Side effect after the deal's commit: try to authorise at once (or, after settling,
+    charge the top-up); if the gateway is down the deal waits for `flask payments retry`."""
+    if deal.status == DealStatus.COMPLETED:
+        settlement.process_top_up(deal.id)
+        return
     if deal.payment is None:
         return
     payment = payments.process_payment(deal.payment.id)

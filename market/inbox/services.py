@@ -37,8 +37,46 @@ def wording(message: Message) -> str:
         ),
         "payment_failed": lambda: _("The payment for deal #%(deal)s was refused: %(why)s", **p),
         "payment_done": lambda: _("The payment for deal #%(deal)s is %(status)s.", **p),
+        "deal_top_up": lambda: _(
+            "Deal #%(deal)s: %(kg)s kg were received, more than the %(authorised)s yuan "
+            "authorised cover; a second payment of %(extra)s yuan is charged.",
+            **p,
+        ),
+        "deal_excess_allowed": lambda: _(
+            "The recycler of deal #%(deal)s accepts up to %(kg)s kg beyond the deal quantity.", **p
+        ),
+        **_manifest_texts(p),
     }
     return texts[message.kind]() if message.kind in texts else message.kind
+
+
+def _manifest_texts(p: dict) -> dict:
+    return {
+        "manifest_submitted": lambda: _(
+            "Manifest %(number)s was submitted and waits for pickup.", **p
+        ),
+        "manifest_cancelled": lambda: _("Manifest %(number)s was cancelled before pickup.", **p),
+        "manifest_picked_up": lambda: _(
+            "Manifest %(number)s was picked up and is on its way.", **p
+        ),
+        "manifest_received": lambda: _(
+            "Manifest %(number)s was received (%(kg)s kg accepted) and is closed.", **p
+        ),
+        "manifest_rejected": lambda: _(
+            "Manifest %(number)s: the receiver rejected %(kg)s kg; see the reason.", **p
+        ),
+        "manifest_discrepancy": lambda: _(
+            "Manifest %(number)s: the weighed weight differs from the declared one beyond "
+            "the park's tolerance.",
+            **p,
+        ),
+        "manifest_overdue": lambda: _(
+            "Manifest %(number)s: receipt was due by %(due)s and is not signed.", **p
+        ),
+        "manifest_corrected": lambda: _(
+            "Manifest %(number)s was corrected: version %(version)s.", **p
+        ),
+    }
 
 
 def unread_count(enterprise_id: int | None) -> int:

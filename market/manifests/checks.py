@@ -1,0 +1,192 @@
+"""What a manifest service checks before it changes anything: weights, plates, phones,
+times and treatments, each refused with a message in the user's language and the form
+field it concerns; and the park's rules (tolerance, working days, calendar, serials)."""
+
+import re
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from market.accounts.models import Enterprise
+from market.db import utcnow
+from market.errors import Conflict, DomainError
+from market.extensions import db
+from market.manifests import numbering, plates, weights, workdays
+from market.manifests.models import ManifestSerial, ParkCalendarDay, ParkManifestSettings
+
+# 利用 / 处置 and their ways (GB 34330 and the transfer form's 利用/处置方式)
+TREATMENT_METHODS: dict[str, tuple[str, ...]] = {
+    "utilise": ("再生利用", "综合利用", "回收金属", "协同处置利用", "其他利用"),
+    "dispose": ("焚烧", "填埋", "物理化学处理", "水泥窑协同处置", "其他处置"),
+}
+# A phone clock may run a little ahead of the server's; beyond this a time is "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
+_PHONE_DROPPED = re.compile(r"[\s()（）]")
+
+
+def weight(kg, field: str, what: str) -> int:
+    """A weighed or declared weight in whole kg for one vehicle trip, or DomainError."""
+    problem = weights.weight_problem(kg)
+    if problem is None:
+        return kg
+    messages = {
+        weights.WeightProblem.NOT_WHOLE: _(
+            "Enter the %(what)s as a whole number of kilograms.", what=what
+        ),
+        weights.WeightProblem.ZERO: _("The %(what)s cannot be zero.", what=what),
+        weights.WeightProblem.NEGATIVE: _("The %(what)s cannot be negative.", what=what),
+        weights.WeightProblem.TOO_HEAVY: _(
+            "The %(what)s is more than one vehicle carries (%(limit)s kg); "
+            "check tonnes against kilograms.",
+            what=what,
+            limit=weights.ROAD_LIMIT_KG,
+        ),
+    }
+    raise DomainError(messages[problem], field=field)
+
+
+def plate(raw) -> str:
+    try:
+        return plates.normalise_plate(raw if isinstance(raw, str) else "")
+    except plates.PlateError as exc:
+        messages = {
+            plates.PlateProblem.EMPTY: _("Enter the vehicle's plate."),
+            plates.PlateProblem.WRONG_LENGTH: _(
+                "A plate has 7 characters, or 8 for a new-energy vehicle."
+            ),
+            plates.PlateProblem.UNKNOWN_PROVINCE: _(
+                "A plate starts with a province's abbreviation, e.g. 京 or 鲁."
+            ),
+            plates.PlateProblem.BAD_LETTER: _(
+                "The plate's second character is a letter A–Z (not I or O)."
+            ),
+            plates.PlateProblem.BAD_CHARACTER: _(
+                "The plate holds a character that is not allowed (I, O or a symbol)."
+            ),
+            plates.PlateProblem.SPECIAL_USE: _(
+                "Learner, police, consular and test plates do not carry waste."
+            ),
+            plates.PlateProblem.NEW_ENERGY_PATTERN: _(
+                "A new-energy plate has D or F right after the letter, or at its end."
+            ),
+        }
+        raise DomainError(messages[exc.problem], field="plate") from None
+
+
+def phone(raw) -> str:
+    text = _PHONE_DROPPED.sub("", raw if isinstance(raw, str) else "")
+    if _MOBILE.fullmatch(text) or _LANDLINE.fullmatch(text):
+        return text
+    raise DomainError(
+        _("Enter a mobile number (11 digits) or a landline with its area code."),
+        field="driver_phone",
+    )
+
+
+def text(raw, field: str, label: str, max_len: int, required: bool = True) -> str:
+    value = raw.strip() if isinstance(raw, str) else ""
+    if required and not value:
+        raise DomainError(_("Enter the %(label)s.", label=label), field=field)
+    if len(value) > max_len:
+        raise DomainError(
+            _("The %(label)s is longer than %(n)s characters.", label=label, n=max_len),
+            field=field,
+        )
+    return value
+
+
+def instant(at, field: str, not_before: datetime | None, before_message: str) -> datetime:
+    """An aware time, not in the future and not before `not_before`."""
+    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise DomainError(_("Enter a date and time."), field=field)
+    if at > utcnow() + CLOCK_SKEW:
+        raise DomainError(_("This time is in the future."), field=field)
+    # Times are typed to the minute: a pickup typed 10:30 follows a submission at 10:30:45.
+    if not_before is not None and at < not_before.replace(second=0, microsecond=0):
+        raise DomainError(before_message, field=field)
+    return at
+
+
+def treatment(kind, method) -> tuple[str, str]:
+    if kind not in TREATMENT_METHODS:
+        raise DomainError(_("Choose utilisation or disposal."), field="treatment")
+    if method not in TREATMENT_METHODS[kind]:
+        raise DomainError(_("Choose a way of treatment from the list."), field="treatment_method")
+    return kind, method
+
+
+def enterprise(enterprise_id, field: str) -> Enterprise:
+    row = None
+    if isinstance(enterprise_id, int) and not isinstance(enterprise_id, bool):
+        row = db.session.get(Enterprise, enterprise_id)
+    if row is None:
+        raise DomainError(_("Choose an enterprise from the list."), field=field)
+    return row
+
+
+def count(value, field: str, limit: int = 100_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise DomainError(_("Enter a whole number from 0 to %(limit)s.", limit=limit), field=field)
+    return value
+
+
+def settings(park_id: int) -> ParkManifestSettings:
+    """The park's manifest rules, or the defaults (±5%, 5 working days) if never set."""
+    row = db.session.execute(
+        db.select(ParkManifestSettings).filter_by(park_id=park_id)
+    ).scalar_one_or_none()
+    return row or ParkManifestSettings(park_id=park_id, tolerance_pct=5, receipt_working_days=5)
+
+
+def tolerance(park_id: int) -> Fraction:
+    return Fraction(settings(park_id).tolerance_pct, 100)
+
+
+def calendar(park_id: int) -> workdays.WorkingCalendar:
+    rows = db.session.execute(db.select(ParkCalendarDay).filter_by(park_id=park_id)).scalars()
+    holidays, working = set(), set()
+    for row in rows:
+        (holidays if row.kind == "holiday" else working).add(row.day)
+    return workdays.WorkingCalendar(frozenset(holidays), frozenset(working))
+
+
+def receipt_due(park_id: int, pickup_day) -> workdays.Due:
+    days = settings(park_id).receipt_working_days
+    return workdays.add_working_days(pickup_day, days, calendar(park_id))
+
+
+def allocate_number(region: str, year: int) -> numbering.ManifestNumber:
+    """The next serial of `region` in `year`: one INSERT … ON CONFLICT DO NOTHING, then one
+    conditional UPDATE … RETURNING; the row lock it takes orders parallel allocations."""
+    try:
+        numbering.check_region(region)
+        numbering.check_year(year)
+    except numbering.NumberError:
+        raise Conflict(_("The park has no valid region code; ask its administrator.")) from None
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ManifestSerial)
+        .values(region_code=region, year=year, last_serial=0)
+        .on_conflict_do_nothing(index_elements=["region_code", "year"])
+    )
+    serial = db.session.execute(
+        update(ManifestSerial)
+        .where(
+            ManifestSerial.region_code == region,
+            ManifestSerial.year == year,
+            ManifestSerial.last_serial < numbering.MAX_SERIAL,
+        )
+        .values(last_serial=ManifestSerial.last_serial + 1)
+        .returning(ManifestSerial.last_serial)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if serial is None:
+        raise Conflict(_("All manifest numbers of this year are used; ask the administrator."))
+    return numbering.ManifestNumber(year, region, serial)
