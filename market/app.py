@@ -78,12 +78,17 @@ def register_blueprints(app: Flask) -> None:
     from market.deals.views import bp as deals
     from market.inbox.views import bp as inbox
     from market.listings.views import bp as listings
+    from market.manifests.ledger_views import bp as ledgers
     from market.matching.views import bp as matching
     from market.views import bp as main
 
     for blueprint in (main, accounts, catalog, listings, matching, deals, inbox, admin):
         app.register_blueprint(blueprint)
+<<<<<<< HEAD
     init_api(app)
+=======
+    app.register_blueprint(ledgers)
+>>>>>>> h-ledger
 
 
 def register_template_helpers(app: Flask) -> None:

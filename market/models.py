@@ -7,6 +7,7 @@ from market.inbox.models import Message
 from market.listings.models import Bid, BidEventRow, DemandListing, ListingEventRow, SupplyListing
 from market.manifests.models import (
     Filing,
+    FilingAmendment,
     FilingTier,
     Manifest,
     ManifestEventRow,
@@ -18,6 +19,7 @@ from market.manifests.models import (
 
 __all__ = [
     "Filing",
+    "FilingAmendment",
     "FilingTier",
     "Manifest",
     "ManifestEventRow",

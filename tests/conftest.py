@@ -27,6 +27,7 @@ WIPED = (
     "manifest_versions",
     "manifests",
     "manifest_serials",
+    "filing_amendments",
     "filings",
     "filing_tiers",
     "park_calendar_days",

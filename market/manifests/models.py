@@ -217,9 +217,35 @@ class Filing(db.Model):
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     filed_on: Mapped[date] = mapped_column(Date)  # the Beijing business day it was filed
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: 1 when filed; each amendment adds one (and a FilingAmendment row keeps the old values)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     enterprise: Mapped[Enterprise] = relationship()
     waste_code: Mapped[WasteCode] = relationship()
+
+
+class FilingAmendment(db.Model):
+    """One correction of a filing: the values it replaced, why, by whom. Rows are only added;
+    the filing keeps its first filing day, so a correction never makes a late filing on time."""
+
+    __tablename__ = "filing_amendments"
+    __table_args__ = (
+        UniqueConstraint("filing_id", "version", name="uq_filing_amendments_version"),
+        CheckConstraint("version >= 2", name="version_after_first"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the version this amendment made
+    old_generated_kg: Mapped[int] = mapped_column(BigInteger)
+    old_stock_kg: Mapped[int | None] = mapped_column(BigInteger)
+    old_note: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    on: Mapped[date] = mapped_column(Date)  # the Beijing business day of the amendment
+
+    by: Mapped[User] = relationship()
 
 
 class FilingTier(db.Model):
