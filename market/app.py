@@ -84,11 +84,8 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (main, accounts, catalog, listings, matching, deals, inbox, admin):
         app.register_blueprint(blueprint)
-<<<<<<< HEAD
     init_api(app)
-=======
     app.register_blueprint(ledgers)
->>>>>>> h-ledger
 
 
 def register_template_helpers(app: Flask) -> None:
