@@ -28,6 +28,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
 _PHONE_DROPPED = re.compile(r"[\s()（）]")
+_COUNTRY = re.compile(r"^(\+86|0086|86)-?")
 
 
 def weight(kg, field: str, what: str) -> int:
@@ -81,6 +82,7 @@ def plate(raw) -> str:
 
 def phone(raw) -> str:
     text = _PHONE_DROPPED.sub("", raw if isinstance(raw, str) else "")
+    text = _COUNTRY.sub("", text) if len(text) > 11 else text
     if _MOBILE.fullmatch(text) or _LANDLINE.fullmatch(text):
         return text
     raise DomainError(

@@ -450,3 +450,16 @@ def test_a_deal_with_manifests_is_completed_not_cancelled(world):
     deals.cancel_deal(t.generator, t.deal.id)
     db.session.commit()
     assert t.deal.status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "phone, stored",
+    [
+        ("+86 139 1234 5678", "13912345678"),
+        ("010-12345678", "010-12345678"),
+        ("(0531)8888888", "05318888888"),
+    ],
+)
+def test_driver_phones_are_normalised(world, phone, stored):
+    t = trip(world)
+    assert t.pick_up(t.start(5_000), driver_phone=phone).driver_phone == stored
