@@ -119,6 +119,8 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     )
     states = ", ".join(f"{k} {v}" for k, v in sorted(builder.deals.items()))
     click.echo(f"Demo deals by payment state: {states or 'none (is localstripe running?)'}")
+    made = ", ".join(f"{k} {v}" for k, v in sorted(builder.manifests.items()))
+    click.echo(f"Demo manifests and filings: {made or 'none'}")
 
 
 @catalog.command("load-national")

@@ -15,12 +15,17 @@ from market.accounts.auth import hash_password
 from market.accounts.models import Enterprise, Park, User
 from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
+from market.deals.models import Payment
+from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
+from market.demo.transfers import ParkTransfers, flag_overdue
 from market.extensions import db
 from market.listings import services as listings
 
 SEEDS = ROOT / "seeds"
 DEMO_PASSWORD = "demo-pass-2026"
+# The demo parks open this many days ago; their manifests follow over the days since.
+OPENED_DAYS_AGO = 16
 
 
 @dataclass
@@ -273,12 +278,41 @@ class DemoBuilder:
 
 
 def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
+    """Enterprises, listings, bids and deals as of OPENED_DAYS_AGO, a year of filings
+    back-filed that day, then the manifests on the days since (`market.demo.transfers`)."""
     data = json.loads((SEEDS / "demo" / "parks.json").read_text(encoding="utf-8"))
-    builder = DemoBuilder(data, seed=seed, today=today)
-    builder.build()
-    db.session.commit()
-    builder.deals = seed_trading(builder.rng)
+    with clock_at(beijing(OPENED_DAYS_AGO, 9)):
+        builder = DemoBuilder(data, seed=seed, today=today)
+        builder.build()
+        db.session.commit()
+        trader = seed_trading(builder.rng)
+        parks = [ParkTransfers(builder.rng, park, trader.to_settle) for park in demo_parks()]
+        for park in parks:
+            park.choose_deals(trader)
+            park.file_year()
+    for park in parks:
+        park.run()
+    flag_overdue()
+    builder.deals = payment_states()
+    builder.manifests = {}
+    for park in parks:
+        for what, n in park.counts.items():
+            builder.manifests[what] = builder.manifests.get(what, 0) + n
     return builder
+
+
+def demo_parks() -> list[Park]:
+    return list(db.session.scalars(db.select(Park).filter_by(is_demo=True).order_by(Park.id)))
+
+
+def payment_states() -> dict[str, int]:
+    """The demo deals by the state of their payment."""
+    rows = db.session.execute(
+        db.select(Payment.status, db.func.count(Payment.id))
+        .where(Payment.purpose == "deal")
+        .group_by(Payment.status)
+    )
+    return {status: n for status, n in rows}
 
 
 def has_demo() -> bool:

@@ -2,16 +2,19 @@
 bids in both modes, and deals in every payment state."""
 
 import random
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
 
+from market import clock
 from market.accounts.models import Park, User
 from market.deals import services as deals
 from market.deals.gateway import gateway_from_config
 from market.errors import DomainError
 from market.extensions import db
 from market.listings import bidding
+from market.listings import services as listings
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.queries import bids_of
 from market.listings.states import ListingStatus
@@ -65,6 +68,7 @@ class Trader:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.deals: dict[str, int] = {}
+        self.to_settle: list[int] = []  # delivered in full through manifests (transfers)
 
     def accept_best(self, lot: SupplyListing):
         bids = [b for b in bids_of(lot.id) if b.status == "active"]
@@ -113,7 +117,7 @@ class Trader:
         if deal is None:
             return
         if state == "captured" and deal.payment and deal.payment.status == "authorised":
-            deals.settle_deal(deal.id, weighed_kg=deal.quantity_kg * 97 // 100)
+            self.to_settle.append(deal.id)  # its manifests settle it (market.demo.transfers)
         elif state == "cancelled" and deal.payment and deal.payment.status == "authorised":
             deals.cancel_deal(
                 deal.generator.users[0], deal.id, "运输车辆临时调度冲突，改期另行交易"
@@ -135,8 +139,11 @@ class Trader:
             .scalars()
             .first()
         )
-        for match in matching.rank_supply_for(demand, k=10).matches:
-            lot = db.session.get(SupplyListing, match.id)
+        matches = matching.rank_supply_for(demand, k=10).matches
+        lots = [db.session.get(SupplyListing, m.id) for m in matches]
+        if not any(lot.bidding_mode == "open" and lot.status == ListingStatus.OPEN for lot in lots):
+            lots = [lot_for(park, demand)]  # nothing it takes is offered: the generator offers it
+        for lot in lots:
             if lot.bidding_mode != "open" or lot.status != ListingStatus.OPEN:
                 continue
             best = bidding.best_price(lot.id)
@@ -154,6 +161,45 @@ class Trader:
                 self.deals["authorised"] = self.deals.get("authorised", 0) + 1
             return
 
+    def accept_named_generators_bid(self, park: Park):
+        """The named generator accepts the best bid on its open lot, if it has one."""
+        owner = db.session.execute(
+            db.select(User).filter_by(email=f"generator@{park.slug}.demo")
+        ).scalar_one()
+        for lot in open_lots(park, 400):
+            if lot.enterprise_id == owner.enterprise_id and lot.bidding_mode == "open":
+                deal = self.accept_best(lot)
+                if deal is not None and deal.payment and deal.payment.status == "authorised":
+                    return deal
+        return None
+
+
+def lot_for(park: Park, demand: DemandListing) -> SupplyListing:
+    """The named generator offers a lot of the first code the demand listing takes."""
+    owner = db.session.execute(
+        db.select(User).filter_by(email=f"generator@{park.slug}.demo")
+    ).scalar_one()
+    code = demand.codes[0]
+    today = clock.today()
+    lot = listings.create_supply(
+        owner,
+        listings.SupplyInput(
+            waste_code=code.code,
+            title=f"{code.category_name[:30]} 8吨",
+            local_name=code.category_name[:40],
+            quantity=Decimal(8),
+            available_from=today,
+            available_until=today + timedelta(days=60),
+            packaging="200L铁桶",
+            asking_price_yuan=Decimal(max(demand.price_offered_fen, 100) // 100),
+            bidding_mode="open",
+            description="委托有资质单位收运处置，可按约定时间装车。",
+        ),
+    )
+    listings.publish(owner, lot)
+    db.session.commit()
+    return lot
+
 
 def lot_payer_without_card(lot: SupplyListing) -> None:
     """So the demo shows a refused payment: the best bidder has no card on file."""
@@ -162,10 +208,10 @@ def lot_payer_without_card(lot: SupplyListing) -> None:
         enterprise.stripe_customer_id = enterprise.stripe_payment_method_id = None
 
 
-def seed_trading(rng: random.Random) -> dict[str, int]:
+def seed_trading(rng: random.Random) -> Trader:
     trader = Trader(rng)
     for park in db.session.execute(
         db.select(Park).filter_by(is_demo=True).order_by(Park.id)
     ).scalars():
         trader.run(park)
-    return trader.deals
+    return trader

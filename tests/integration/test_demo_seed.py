@@ -1,13 +1,22 @@
 """The demo seed loads through the services and is deterministic."""
 
+from datetime import date
+
 from flask import current_app
 
+from market import clock
 from market.accounts import uscc
 from market.accounts.models import Enterprise, Park, User
-from market.deals.models import Payment
+from market.deals.models import Deal, Payment
+from market.deals.payments import amount_for
 from market.demo.builder import seed_demo
 from market.extensions import db
 from market.listings.models import Bid, DemandListing, SupplyListing
+from market.manifests import ledgers, queries
+from market.manifests.aftercare import received_total
+from market.manifests.models import Filing, Manifest, ManifestEventRow
+from market.manifests.periods import Kind
+from market.manifests.services import verify_chains
 
 
 def test_demo_has_two_parks_hundreds_of_listings_and_valid_codes(ctx):
@@ -44,6 +53,94 @@ def test_demo_has_two_parks_hundreds_of_listings_and_valid_codes(ctx):
     assert modes == {"open", "sealed"}
     states = set(db.session.scalars(db.select(Payment.status)))
     assert states == {"authorised", "captured", "cancelled", "pending", "failed"}
+    _manifests_in_every_state()
+    assert verify_chains() == []  # what `flask manifests verify` runs
+    _captures_equal_received_weights()
+    _ledgers_add_up()
+    for park in parks:
+        _each_named_account_has_something_waiting(park)
+
+
+def _manifests_in_every_state():
+    rows = db.session.scalars(db.select(Manifest)).all()
+    assert {m.status for m in rows} == {
+        "submitted", "in_transit", "closed", "rejected", "cancelled"
+    }  # fmt: skip
+    closed = [m for m in rows if m.status == "closed"]
+    # Received is no resting state: the receipt closes the manifest in the same step.
+    received = set(
+        db.session.scalars(
+            db.select(ManifestEventRow.manifest_id).where(
+                ManifestEventRow.event.in_(("receive", "receive_part"))
+            )
+        )
+    )
+    assert received == {m.id for m in closed}
+    assert any(m.rejected_kg for m in closed)  # partly rejected
+    assert any(m.discrepant and m.discrepancy_note for m in closed)
+    assert any(m.overdue and m.status == "in_transit" for m in rows)
+    assert any(m.version > 1 for m in closed)  # corrected: a second version
+    assert all(m.version == 1 for m in rows if m.status not in ("closed", "rejected"))
+
+
+def _captures_equal_received_weights():
+    settled = db.session.scalars(db.select(Deal).filter_by(status="completed")).all()
+    assert settled
+    for deal in settled:
+        payments = db.session.scalars(db.select(Payment).filter_by(deal_id=deal.id)).all()
+        assert {p.status for p in payments} == {"captured"}
+        captured = sum(p.captured_fen for p in payments)
+        assert captured == amount_for(received_total(deal.id), deal.price_fen)
+        assert received_total(deal.id) >= deal.quantity_kg
+
+
+def _ledgers_add_up():
+    filers = db.session.scalars(db.select(Filing.enterprise_id).distinct()).all()
+    assert len(filers) >= 2
+    today = clock.today()
+    start = date(today.year - 1, today.month, 1)
+    for enterprise_id in filers:
+        enterprise = db.session.get(Enterprise, enterprise_id)
+        book = ledgers.ledger_for(enterprise, Kind.MONTH, start, today)
+        assert book.generator and sum(len(r) for r in book.generator.values()) >= 12
+        for rows in book.generator.values():
+            for row, after in zip(rows, rows[1:] + (None,), strict=True):
+                assert row.opening_kg + row.generated_kg - row.transferred_kg == row.closing_kg
+                assert row.closing_kg >= 0
+                assert after is None or after.opening_kg == row.closing_kg
+        shipped = sum(r.transferred_kg for rows in book.generator.values() for r in rows)
+        assert shipped == sum(
+            db.session.scalars(
+                db.select(Manifest.received_kg).filter_by(
+                    generator_id=enterprise_id, status="closed"
+                )
+            )
+        )
+    for enterprise_id in set(db.session.scalars(db.select(Manifest.receiver_id))):
+        book = ledgers.ledger_for(db.session.get(Enterprise, enterprise_id), Kind.MONTH,
+                                  start, today)  # fmt: skip
+        for rows in book.recycler.values():
+            for row in rows:
+                moved = row.received_kg - row.utilised_kg - row.disposed_kg
+                assert row.opening_kg + moved == row.closing_kg
+
+
+def _each_named_account_has_something_waiting(park):
+    def user(local):
+        email = f"{local}@{park.slug}.demo"
+        return db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+
+    transporter, recycler = user("transporter"), user("recycler")
+    assert any(m.status == "submitted" for m in queries.awaiting(transporter))  # a pickup
+    assert any(m.status == "in_transit" for m in queries.awaiting(recycler))  # a receipt
+    generator = user("generator")
+    deals = db.session.scalars(
+        db.select(Deal).filter_by(generator_id=generator.enterprise_id, status="made")
+    )
+    totals = [queries.deal_totals(d) for d in deals]
+    assert any(t.open_count == 0 and t.received_kg for t in totals)  # "mark complete"
+    flagged = queries.discrepant_in_park(user("admin").admin_park_id)
+    assert {m.discrepant for m in flagged} == {True, False}  # discrepant and overdue
 
 
 def test_the_same_seed_gives_the_same_data(ctx):
