@@ -2,6 +2,7 @@
 copy-on-write, the rows of one enterprise, and whole-market exclusion counts. Pure."""
 
 import copy
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def count_keys(keys: np.ndarray) -> dict[int, int]:
     return {int(v): int(c) for v, c in zip(values, counts, strict=True)}
 
 
-class LiveRows:
+class LiveRows(ABC):
     """Rows stay in the arrays; a listing that closes or changes is retired by making a
     copy whose `alive` marks it gone. The old copy is never changed, so a ranking that
     is reading it sees one consistent snapshot however the index is updated meanwhile."""
@@ -73,9 +74,9 @@ class LiveRows:
         new._forget(rows)
         return new
 
+    @abstractmethod
     def _forget(self, rows: np.ndarray) -> None:
         """Subclasses take the retired rows out of their whole-market counts."""
-        raise NotImplementedError
 
     def own_rows(self, enterprise_id: int) -> np.ndarray:
         """Live rows of one enterprise (any category, any distance)."""
