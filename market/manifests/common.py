@@ -4,6 +4,7 @@ the declared total and the stored versions."""
 from flask_babel import gettext as _
 
 from market.accounts.models import User
+from market.deals import services as deals
 from market.deals.models import Deal
 from market.errors import Forbidden, NotFound
 from market.extensions import db
@@ -41,17 +42,10 @@ def require_party(user: User, manifest: Manifest, role: str, message: str) -> No
 
 
 def lock_deal(deal_id) -> Deal:
+    """The deal row, locked; an id that is not a plain integer is no deal."""
     if isinstance(deal_id, bool) or not isinstance(deal_id, int):
         raise NotFound(_("No such deal."))
-    deal = db.session.execute(
-        db.select(Deal)
-        .where(Deal.id == deal_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if deal is None:
-        raise NotFound(_("No such deal."))
-    return deal
+    return deals.lock_deal(deal_id)
 
 
 def declared_total(deal_id: int) -> int:
