@@ -3,12 +3,13 @@ weights in kg and a version's changed fields, as template filters."""
 
 import json
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from market.manifests.checks import TREATMENT_METHODS
+from market.manifests.sheet import normal_locale, status_label
 
 
 def kg(value: int | None) -> str:
@@ -16,15 +17,8 @@ def kg(value: int | None) -> str:
 
 
 def manifest_status_label(status: str) -> str:
-    return {
-        "draft": _("draft"),
-        "submitted": _("submitted, awaiting pickup"),
-        "in_transit": _("in transit"),
-        "received": _("received"),
-        "closed": _("closed"),
-        "cancelled": _("cancelled"),
-        "rejected": _("rejected"),
-    }.get(status, status)
+    """The status in the request's language, from the one table the printed sheet uses."""
+    return status_label(status, normal_locale(get_locale()))
 
 
 def due_rule_label(rule: str | None) -> str:
