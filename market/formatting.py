@@ -17,7 +17,33 @@ def yuan(fen: int | None) -> str:
 def tonnes_label(kg: int | None) -> str:
     if kg is None:
         return "—"
-    return format_decimal(tonnes(kg), format="#,##0.###") + " t"
+    return _("%(n)s t", n=format_decimal(tonnes(kg), format="#,##0.###"))
+
+
+def number(n: int | float) -> str:
+    """A count or weight with the locale's thousands separators."""
+    return format_decimal(n, format="#,##0.###")
+
+
+def kg_label(kg: int | None) -> str:
+    if kg is None:
+        return "—"
+    return _("%(n)s kg", n=format_decimal(kg, format="#,##0"))
+
+
+def km_label(km: float | None) -> str:
+    if km is None:
+        return "—"
+    return _("%(n)s km", n=format_decimal(km, format="#,##0.0"))
+
+
+def price_label(fen: int | None) -> str:
+    """A price per tonne; a negative one is what it means: a disposal fee the generator pays."""
+    if fen is None:
+        return "—"
+    if fen < 0:
+        return _("disposal fee %(amount)s/t, paid by the generator", amount=yuan(-fen))
+    return _("%(amount)s/t", amount=yuan(fen))
 
 
 def beijing(dt) -> str:
@@ -44,6 +70,7 @@ def bid_status_label(status: str) -> str:
         "accepted": _("accepted"),
         "rejected": _("not chosen"),
         "lapsed": _("lapsed"),
+        "cancelled": _("deal cancelled"),
     }.get(status, status)
 
 
@@ -64,14 +91,16 @@ def payment_status_label(status: str | None) -> str:
     }.get(status, status)
 
 
-def unread_messages() -> int:
-    from flask_login import current_user
-
-    from market.inbox.services import unread_count
-
-    if not getattr(current_user, "is_authenticated", False):
-        return 0
-    return unread_count(current_user.enterprise_id)
+def payment_problem(reason: str | None) -> str:
+    """Why a payment did not go through, worded by the product: the gateway's own text
+    goes to the log, never to the page."""
+    if not reason:
+        return ""
+    return {
+        "no_method": _("No payment method is on file for the paying enterprise."),
+        "declined": _("The card was declined."),
+        "unavailable": _("The payment service could not be reached."),
+    }.get(reason, _("The payment service refused the payment."))
 
 
 def register(app: Flask) -> None:
@@ -79,6 +108,9 @@ def register(app: Flask) -> None:
 
     app.add_template_filter(yuan)
     app.add_template_filter(tonnes_label, "tonnes")
+    app.add_template_filter(kg_label, "kg")
+    app.add_template_filter(km_label, "km")
+    app.add_template_filter(price_label, "price")
     app.add_template_filter(beijing)
     app.add_template_filter(status_label)
     app.add_template_filter(event_label)
@@ -86,5 +118,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(bid_status_label)
     app.add_template_filter(deal_status_label)
     app.add_template_filter(payment_status_label)
+    app.add_template_filter(payment_problem)
     app.add_template_global(current_locale)
-    app.add_template_global(unread_messages)

@@ -32,6 +32,7 @@ WIPED = (
     "filing_tiers",
     "park_calendar_days",
     "park_manifest_settings",
+    "message_reads",
     "messages",
     "payment_events",
     "payments",

@@ -16,13 +16,14 @@ from wtforms.validators import (
     DataRequired,
     Email,
     EqualTo,
+    InputRequired,
     Length,
     NumberRange,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from market.accounts import uscc
+from market.accounts import phone, uscc
 from market.formfields import Finite, choices, strip
 
 
@@ -43,29 +44,44 @@ ROLE_CHOICES = choices(
 )
 
 
+def required(what) -> DataRequired:
+    return DataRequired(_l("Enter %(what)s.", what=what))
+
+
+def at_most(n: int) -> Length:
+    return Length(max=n, message=_l("At most %(n)d characters.", n=n))
+
+
+PASSWORD_RULE = _l("At least 8 characters.")
+
+
 class RegisterForm(FlaskForm):
     name = StringField(
-        _l("Enterprise name"), filters=[strip], validators=[DataRequired(), Length(max=120)]
+        _l("Enterprise name"),
+        filters=[strip],
+        validators=[required(_l("the enterprise's name")), at_most(120)],
     )
     uscc = StringField(
         _l("Unified social credit code"),
         filters=[strip],
-        validators=[DataRequired(), Length(max=30)],
+        validators=[required(_l("the 18-character credit code")), at_most(30)],
     )
     roles = MultiCheckboxField(
         _l("Roles"),
         choices=ROLE_CHOICES,
         validators=[DataRequired(_l("Choose at least one role."))],
     )
-    park_id = SelectField(_l("Park"), coerce=int, validators=[DataRequired()])
-    industry = StringField(_l("Industry"), filters=[strip], validators=[Length(max=80)])
+    park_id = SelectField(_l("Park"), coerce=int, validators=[DataRequired(_l("Choose the park."))])
+    industry = StringField(_l("Industry"), filters=[strip], validators=[at_most(80)])
     address = StringField(
-        _l("Site address"), filters=[strip], validators=[DataRequired(), Length(max=200)]
+        _l("Site address"),
+        filters=[strip],
+        validators=[required(_l("the site's address")), at_most(200)],
     )
     lat = FloatField(
         _l("Latitude"),
         validators=[
-            DataRequired(),
+            InputRequired(_l("Enter the latitude, e.g. 39.79.")),
             Finite(),
             NumberRange(3, 54, _l("The coordinates are outside China.")),
         ],
@@ -73,29 +89,56 @@ class RegisterForm(FlaskForm):
     lon = FloatField(
         _l("Longitude"),
         validators=[
-            DataRequired(),
+            InputRequired(_l("Enter the longitude, e.g. 116.51.")),
             Finite(),
             NumberRange(73, 136, _l("The coordinates are outside China.")),
         ],
     )
     contact_name = StringField(
-        _l("Contact person"), filters=[strip], validators=[DataRequired(), Length(max=60)]
+        _l("Contact person"),
+        filters=[strip],
+        validators=[required(_l("the contact person's name")), at_most(60)],
     )
     contact_phone = StringField(
-        _l("Contact phone"), filters=[strip], validators=[DataRequired(), Length(max=30)]
+        _l("Contact phone"),
+        filters=[strip],
+        description=_l(
+            "A mobile number (13812345678) or a landline with area code (010-12345678)."
+        ),
+        validators=[required(_l("a phone number")), at_most(30)],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
     )
     user_name = StringField(
-        _l("Your name"), filters=[strip], validators=[DataRequired(), Length(max=60)]
+        _l("Your name"), filters=[strip], validators=[required(_l("your name")), at_most(60)]
     )
     email = EmailField(
         _l("Email"),
         filters=[strip],
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=120)],
+        validators=[
+            required(_l("an email address")),
+            Email(_l("This is not an email address."), check_deliverability=False),
+            at_most(120),
+        ],
     )
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(
+        _l("Password"),
+        description=PASSWORD_RULE,
+        validators=[
+            required(_l("a password")),
+            Length(8, 200, _l("The password needs at least 8 characters.")),
+        ],
+    )
     confirm = PasswordField(
         _l("Repeat password"), validators=[EqualTo("password", _l("The passwords differ."))]
     )
+
+    def validate_contact_phone(self, field):
+        try:
+            field.data = phone.validate(field.data)
+        except ValueError:
+            raise ValidationError(
+                _l("Enter a mobile number of 11 digits or a landline with its area code.")
+            ) from None
 
     def validate_uscc(self, field):
         from market.accounts.services import uscc_message

@@ -1,10 +1,12 @@
 """A park administrator's view of the park's enterprises and listings."""
 
+from functools import lru_cache
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
@@ -16,10 +18,12 @@ from market.extensions import db
 from market.formfields import choices
 from market.listings.lifecycle import status_label
 from market.listings.models import DemandListing, SupplyListing
+from market.listings.queries import ListPage
 from market.matching import service
 from market.matching.views import explained
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+ENTERPRISES_PER_PAGE = 25
 
 
 def _park_enterprises() -> list[Enterprise]:
@@ -69,14 +73,52 @@ def dashboard():
     )
 
 
+@lru_cache(maxsize=8192)
+def pinyin_key(name: str) -> tuple[str, str]:
+    """Chinese names in dictionary (pinyin) order, as a reader looks them up."""
+    return (" ".join(lazy_pinyin(name, errors="default")).lower(), name)
+
+
+def requested_page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 9 else 1
+
+
 @bp.get("/enterprises")
 @park_admin_required
 def enterprises():
+    """Sorted by pinyin (a search keeps its best-first order), paginated; a page past the
+    end shows the last one."""
     query = request.args.get("q", "").strip()[:60]
     rows = _park_enterprises()
     if query:
         rows = name_search(rows, query)
-    return render_template("admin/enterprises.html", enterprises=rows, query=query)
+    else:
+        rows.sort(key=lambda e: pinyin_key(e.name))
+    pages = max(1, -(-len(rows) // ENTERPRISES_PER_PAGE))
+    page = ListPage(rows, min(requested_page(), pages), ENTERPRISES_PER_PAGE)
+    return render_template("admin/enterprises.html", page=page, query=query)
+
+
+@bp.get("/enterprises/<int:enterprise_id>")
+@park_admin_required
+def enterprise(enterprise_id: int):
+    row = db.session.get(Enterprise, enterprise_id)
+    if row is None or row.park_id != current_user.admin_park_id:
+        abort(404)
+    lots = {}
+    for kind, model in (("supply", SupplyListing), ("demand", DemandListing)):
+        lots[kind] = (
+            db.session.execute(
+                db.select(model)
+                .filter_by(enterprise_id=row.id)
+                .order_by(model.created_at.desc(), model.id.desc())
+                .limit(20)
+            )
+            .scalars()
+            .all()
+        )
+    return render_template("admin/enterprise.html", e=row, lots=lots)
 
 
 @bp.get("/listings")

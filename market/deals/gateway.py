@@ -18,7 +18,17 @@ class GatewayUnavailable(Exception):
 
 
 class PaymentRefused(Exception):
-    """The gateway answered no (declined card, invalid request): retrying will not help."""
+    """The gateway answered no (declined card, invalid request): retrying will not help
+    until the payer changes something. `reason` is one of REFUSALS, for the product's own
+    wording; the gateway's text (English, technical) is for the log only."""
+
+    def __init__(self, message: str, reason: str = "refused"):
+        super().__init__(message)
+        self.reason = reason
+
+
+#: why a payment did not go through, as the product words it (see market.formatting)
+REFUSALS = ("no_method", "declined", "refused", "unavailable")
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,10 @@ class StripeGateway:
             raise GatewayUnavailable(str(exc)) from exc
         except stripe.APIError as exc:  # the gateway's own 5xx
             raise GatewayUnavailable(str(exc)) from exc
+        except stripe.CardError as exc:
+            raise PaymentRefused(str(exc), "declined") from exc
         except stripe.StripeError as exc:
-            raise PaymentRefused(getattr(exc, "user_message", None) or str(exc)) from exc
+            raise PaymentRefused(str(exc)) from exc
 
     def ensure_customer(self, enterprise) -> tuple[str, str | None]:
         """Customer id and default payment method; test cards only where configured."""
@@ -78,6 +90,18 @@ class StripeGateway:
             ).id
             self._call(self.client.v1.payment_methods.attach, method, params={"customer": customer})
         return customer, method
+
+    def set_card(self, customer: str, card: dict) -> str:
+        """A card as the payer's payment method, attached to its customer; its id. Raw card
+        numbers reach the server only with test cards (localstripe, development): a live
+        deployment collects the card with the gateway's own form instead."""
+        if not self.test_cards:
+            raise PaymentRefused("raw card data refused outside test mode", "refused")
+        method = self._call(
+            self.client.v1.payment_methods.create, params={"type": "card", "card": card}
+        ).id
+        self._call(self.client.v1.payment_methods.attach, method, params={"customer": customer})
+        return method
 
     def authorise(
         self,

@@ -7,6 +7,7 @@ creating a PaymentIntent the worker looks for one already made for this payment
 (a crash or a lost answer may have left one) and adopts it.
 """
 
+import logging
 from datetime import timedelta
 from uuid import uuid4
 
@@ -20,6 +21,7 @@ from market.deals.states import PAYMENT_TRANSITIONS, PaymentEvent, PaymentStatus
 from market.extensions import db
 from market.transitions import Lifecycle
 
+log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=120)
 P, PE = PaymentStatus, PaymentEvent
 PAYMENTS = Lifecycle(PAYMENT_TRANSITIONS, PaymentEventRow, "payment_id", stamp="updated_at")
@@ -103,10 +105,12 @@ def process_payment(payment_id: int) -> Payment | None:
         intent = gateway().find(payment.idempotency_key) or _authorise(payment)
         _adopt(payment, intent)
     except GatewayUnavailable as exc:
+        log.warning("payment %s: gateway unavailable: %s", payment.id, exc)
         _event(payment, PE.GATEWAY_DOWN, P.PENDING, P.PENDING, note=str(exc))
-        payment.last_error = str(exc)[:500]
+        payment.last_error = "unavailable"  # worded for users by market.formatting
     except PaymentRefused as exc:
-        payment.last_error = str(exc)[:500]
+        log.warning("payment %s refused (%s): %s", payment.id, exc.reason, exc)
+        payment.last_error = exc.reason
         _move(payment, PE.FAIL, note=str(exc))
     payment.lease_until = None
     db.session.commit()
@@ -119,7 +123,7 @@ def _authorise(payment: Payment) -> Intent:
     payer.stripe_customer_id, payer.stripe_payment_method_id = customer, method
     db.session.commit()  # keep the customer even if the next call fails
     if not method:
-        raise PaymentRefused("no payment method on file")
+        raise PaymentRefused("no payment method on file", "no_method")
     return gateway().authorise(
         payment_id=payment.id,
         deal_id=payment.deal_id,
@@ -185,4 +189,16 @@ def cancel(payment: Payment) -> None:
 
 
 def retry_failed(payment: Payment) -> None:
+    """A refused payment may be tried again (the payer changed its payment method). An
+    intent the refused attempt left behind holds no money (the gateway said no), so the
+    retry gets a fresh key; one found authorised after all is adopted instead."""
     _move(payment, PE.RETRY)
+    intent = gateway().find(payment.idempotency_key)
+    if intent is not None and intent.status in ("requires_capture", "succeeded"):
+        _adopt(payment, intent)
+        return
+    if intent is not None and intent.status != "canceled":
+        gateway().cancel(intent.id, key=f"payment-{payment.id}-void-{payment.attempts}")
+    payment.idempotency_key = f"{payment.idempotency_key[:3]}-{uuid4().hex}"
+    payment.intent_id = None
+    payment.last_error = ""

@@ -1,6 +1,8 @@
 """Accepting a bid makes a deal, exactly once; cancelling it before pickup releases
 the payment and the recycler's capacity; settling captures on the weighed quantity."""
 
+import logging
+
 from flask_babel import gettext as _
 from sqlalchemy import update
 
@@ -8,7 +10,7 @@ from market import clock
 from market.accounts.models import User
 from market.db import utcnow
 from market.deals import payments, settlement
-from market.deals.gateway import GatewayUnavailable
+from market.deals.gateway import GatewayUnavailable, PaymentRefused
 from market.deals.models import Deal, DealEventRow
 from market.deals.states import DEAL_TRANSITIONS, DealEvent, DealStatus, PaymentStatus
 from market.errors import Conflict, DomainError, Forbidden, NotFound
@@ -22,6 +24,7 @@ from market.listings.states import ListingStatus as S
 from market.matching import service as matching
 from market.transitions import Lifecycle
 
+log = logging.getLogger(__name__)
 DEALS = Lifecycle(
     DEAL_TRANSITIONS,
     DealEventRow,
@@ -109,8 +112,8 @@ def _make_deal(lot, bid: Bid, user: User) -> Deal:
     db.session.flush()  # the unique lot id refuses a second deal here
     DEALS.log(deal, DealEvent.MAKE, None, DealStatus.MADE, user)
     payments.record_payment(deal)
-    for enterprise_id in (deal.generator_id, deal.recycler_id):
-        notify(enterprise_id, "deal_made", link=_deal_link(deal), deal=deal.id, lot=lot.title)
+    # one message each: the generator made the deal, the recycler's bid won it
+    notify(deal.generator_id, "deal_made", link=_deal_link(deal), deal=deal.id, lot=lot.title)
     notify(deal.recycler_id, "bid_won", link=_deal_link(deal), deal=deal.id, lot=lot.title)
     return deal
 
@@ -150,6 +153,7 @@ def cancel_deal(user: User, deal_id: int, note: str = "") -> Deal:
         raise Forbidden(_("Only the parties to a deal may cancel it."))
     _check_no_manifests(deal)
     DEALS.move(deal, DealEvent.CANCEL, user, note=note[:500])
+    move_bid(deal.bid, BidEvent.CANCEL, user)  # no longer shown as accepted
     _release_payment(deal)
     _restore_capacity(deal)
     lot = lock_lot(deal.supply_listing_id)
@@ -229,13 +233,71 @@ def after_commit_payment(deal: Deal) -> None:
         return
     if deal.payment is None:
         return
-    payment = payments.process_payment(deal.payment.id)
+    attempt_payment(deal.payment.id)
+
+
+def payment_due(deal: Deal):
+    """The deal's payment that waits on its payer (pending or refused): the top-up after
+    settlement, else the deal's own payment; None when nothing waits."""
+    for payment in (deal.top_up, deal.payment):
+        if payment is not None and payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+            return payment
+    return None
+
+
+def _payer_payment(user: User, deal_id: int):
+    deal = lock_deal(deal_id)
+    payment = payment_due(deal)
+    if payment is None:
+        raise Conflict(_("No payment of this deal waits for you."))
+    if payment.payer_id != user.enterprise_id:
+        raise Forbidden(_("Only the paying enterprise may change how it pays."))
+    return payment
+
+
+def set_payment_card(user: User, deal_id: int, card: dict) -> None:
+    """The payer's card becomes its payment method (kept for later deals too)."""
+    payment = _payer_payment(user, deal_id)
+    payer = payment.payer
+    try:
+        customer, _method = payments.gateway().ensure_customer(payer)
+        payer.stripe_customer_id = customer
+        payer.stripe_payment_method_id = payments.gateway().set_card(customer, card)
+    except GatewayUnavailable:
+        raise Conflict(
+            _("The payment service is unreachable; nothing was changed. Try again later.")
+        ) from None
+    except PaymentRefused as exc:
+        log.warning("enterprise %s: card refused: %s", payer.id, exc)
+        raise DomainError(
+            _("The card was not accepted; check it or use another."), field="number"
+        ) from None
+
+
+def retry_payment(user: User, deal_id: int):
+    """Put the payer's waiting payment up for another attempt; the attempt itself runs
+    after the commit (`process_payment`), leased, so it is made exactly once."""
+    payment = _payer_payment(user, deal_id)
+    if payment.status == PaymentStatus.FAILED:
+        try:
+            payments.retry_failed(payment)
+        except GatewayUnavailable:
+            raise Conflict(
+                _("The payment service is unreachable; nothing was changed. Try again later.")
+            ) from None
+    return payment
+
+
+def attempt_payment(payment_id: int):
+    """After the commit: one attempt at the gateway; tells the payer if it is refused."""
+    payment = payments.process_payment(payment_id)
     if payment is not None and payment.status == PaymentStatus.FAILED:
         notify(
             payment.payer_id,
             "payment_failed",
-            link=_deal_link(deal),
-            deal=deal.id,
+            link=_deal_link(payment.deal),
+            deal=payment.deal_id,
             why=payment.last_error,
         )
         db.session.commit()
+    return payment

@@ -2,9 +2,10 @@
 more arrived than was authorised, say so and charge the difference as a second payment
 (purpose "top_up", one per deal by a unique key), exactly once through gateway faults."""
 
+import logging
+
 from flask_babel import gettext as _
 
-from market.db import fen_to_yuan
 from market.deals import payments
 from market.deals.gateway import GatewayUnavailable, PaymentRefused
 from market.deals.models import Deal, Payment
@@ -12,6 +13,8 @@ from market.deals.states import PaymentStatus
 from market.errors import Conflict
 from market.extensions import db
 from market.inbox.services import notify
+
+log = logging.getLogger(__name__)
 
 
 def capture_received(deal: Deal, received_kg: int) -> Payment | None:
@@ -26,7 +29,8 @@ def capture_received(deal: Deal, received_kg: int) -> Payment | None:
     except GatewayUnavailable:
         raise Conflict(_("The payment service is unreachable; try again later.")) from None
     except PaymentRefused as exc:
-        raise Conflict(str(exc)) from None
+        log.warning("deal %s: capture refused: %s", deal.id, exc)
+        raise Conflict(_("The payment service refused the capture; nothing was changed.")) from None
     if due <= payment.amount_fen:
         return None
     return record_top_up(deal, payment, due - payment.amount_fen, received_kg)
@@ -37,8 +41,8 @@ def record_top_up(deal: Deal, payment: Payment, extra_fen: int, received_kg: int
     params = dict(
         deal=deal.id,
         kg=received_kg,
-        authorised=str(fen_to_yuan(payment.amount_fen)),
-        extra=str(fen_to_yuan(extra_fen)),
+        authorised_fen=payment.amount_fen,
+        extra_fen=extra_fen,
     )
     for enterprise_id in (deal.generator_id, deal.recycler_id):
         notify(enterprise_id, "deal_top_up", link=f"/deals/{deal.id}", **params)

@@ -20,3 +20,13 @@ class Message(db.Model):
     link: Mapped[str] = mapped_column(String(200), default="")  # a path inside the site
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MessageRead(db.Model):
+    """One user has seen one message: read state is each user's own, not the enterprise's."""
+
+    __tablename__ = "message_reads"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

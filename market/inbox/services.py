@@ -1,12 +1,12 @@
-"""Sending, wording and reading inbox messages."""
+"""Sending, wording and reading inbox messages. Read state is each user's own."""
 
 import json
 
 from flask_babel import gettext as _
+from sqlalchemy import exists
 
-from market.db import utcnow
 from market.extensions import db
-from market.inbox.models import Message
+from market.inbox.models import Message, MessageRead
 
 
 def notify(enterprise_id: int, kind: str, link: str = "", **params) -> Message:
@@ -20,10 +20,41 @@ def notify(enterprise_id: int, kind: str, link: str = "", **params) -> Message:
     return message
 
 
+def params(message: Message) -> dict:
+    return json.loads(message.params or "{}")
+
+
+def _amounts(p: dict) -> dict:
+    """Numbers stored raw (fen, kg) are formatted when read, in the reader's language;
+    older messages carry them already written out and are shown as they are."""
+    from market.formatting import number, price_label, tonnes_label, yuan
+
+    p = dict(p)
+    if "price_fen" in p:
+        p["price"] = price_label(p["price_fen"])
+    if "qty_kg" in p:
+        p["qty"] = tonnes_label(p["qty_kg"])
+    for key in ("authorised", "extra"):
+        if isinstance(p.get(f"{key}_fen"), int):
+            p[key] = yuan(p[f"{key}_fen"])
+    if isinstance(p.get("kg"), int):
+        p["qty"] = tonnes_label(p["kg"])
+        p["kg"] = number(p["kg"])
+    return p
+
+
 def wording(message: Message) -> str:
-    p = json.loads(message.params or "{}")
+    from market.formatting import payment_problem
+
+    p = _amounts(params(message))
+    if "why" in p:
+        p["why"] = payment_problem(p["why"] or "refused")
     texts = {
-        "bid_received": lambda: _("New bid on “%(lot)s”: %(price)s per tonne for %(qty)s.", **p),
+        "bid_received": lambda: (
+            _("New bid on “%(lot)s”: %(price)s for %(qty)s.", **p)
+            if "price_fen" in p
+            else _("New bid on “%(lot)s”: %(price)s per tonne for %(qty)s.", **p)
+        ),
         "sealed_bid_received": lambda: _(
             "A sealed bid arrived on “%(lot)s”; all bids open at the deadline.", **p
         ),
@@ -35,12 +66,24 @@ def wording(message: Message) -> str:
         "bidding_closed": lambda: _(
             "Bidding on “%(lot)s” has closed with %(n)s bids; choose one.", **p
         ),
-        "payment_failed": lambda: _("The payment for deal #%(deal)s was refused: %(why)s", **p),
-        "payment_done": lambda: _("The payment for deal #%(deal)s is %(status)s.", **p),
-        "deal_top_up": lambda: _(
-            "Deal #%(deal)s: %(kg)s kg were received, more than the %(authorised)s yuan "
-            "authorised cover; a second payment of %(extra)s yuan is charged.",
+        "payment_failed": lambda: _(
+            "The payment for deal #%(deal)s did not go through: %(why)s Add or change the "
+            "payment method on the deal's page.",
             **p,
+        ),
+        "payment_done": lambda: _("The payment for deal #%(deal)s is %(status)s.", **p),
+        "deal_top_up": lambda: (
+            _(
+                "Deal #%(deal)s: %(qty)s were received, more than the %(authorised)s "
+                "authorised cover; a second payment of %(extra)s is charged.",
+                **p,
+            )
+            if "extra_fen" in p
+            else _(
+                "Deal #%(deal)s: %(kg)s kg were received, more than the %(authorised)s yuan "
+                "authorised cover; a second payment of %(extra)s yuan is charged.",
+                **p,
+            )
         ),
         "deal_excess_allowed": lambda: _(
             "The recycler of deal #%(deal)s accepts up to %(kg)s kg beyond the deal quantity.", **p
@@ -79,23 +122,29 @@ def _manifest_texts(p: dict) -> dict:
     }
 
 
-def unread_count(enterprise_id: int | None) -> int:
-    if enterprise_id is None:
+def _unseen(user):
+    seen = exists().where(MessageRead.message_id == Message.id, MessageRead.user_id == user.id)
+    return (Message.enterprise_id == user.enterprise_id) & ~seen
+
+
+def unread_count(user) -> int:
+    """Messages to the user's enterprise that this user has not seen."""
+    if getattr(user, "enterprise_id", None) is None:
         return 0
-    return (
-        db.session.scalar(
-            db.select(db.func.count(Message.id)).where(
-                Message.enterprise_id == enterprise_id, Message.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return db.session.scalar(db.select(db.func.count(Message.id)).where(_unseen(user))) or 0
 
 
-def mark_read(enterprise_id: int) -> None:
-    db.session.execute(
-        db.update(Message)
-        .where(Message.enterprise_id == enterprise_id, Message.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+def unseen_ids(user, message_ids: list[int]) -> set[int]:
+    if not message_ids:
+        return set()
+    rows = db.session.execute(
+        db.select(Message.id).where(_unseen(user), Message.id.in_(message_ids))
+    ).scalars()
+    return set(rows)
+
+
+def mark_seen(user, message_ids) -> None:
+    """The messages this user was shown, and only those, are read for this user."""
+    for message_id in sorted(message_ids):
+        db.session.add(MessageRead(message_id=message_id, user_id=user.id))
+    db.session.flush()

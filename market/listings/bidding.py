@@ -9,9 +9,10 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from market.accounts.models import Role, User
-from market.db import fen_to_yuan, utcnow
+from market.db import utcnow
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
+from market.formatting import price_label
 from market.inbox.services import notify
 from market.listings.checks import finite_decimal, price_fen, require_role
 from market.listings.lifecycle import BIDS, SUPPLY, move_bid, transition
@@ -20,6 +21,7 @@ from market.listings.states import BidEvent, BidStatus, ListingEvent
 from market.listings.states import ListingStatus as S
 from market.matching import service as matching
 from market.matching.service import reason
+from market.matching.types import Filter
 
 
 @dataclass
@@ -107,13 +109,31 @@ def best_price(lot_id: int) -> int | None:
     )
 
 
+def refusal(name: Filter, lot: SupplyListing) -> str:
+    """Why the bidder's demand listings leave this lot out, in the bidder's terms: for a
+    general-waste lot the code filter is about what the listings take, not the licence."""
+    if name != Filter.CODE:
+        return reason("supply", name, lot)
+    code = lot.waste_code.code
+    if lot.waste_code.is_hazardous:
+        return _(
+            "none of your demand listings takes %(code)s under a licence that covers it",
+            code=code,
+        )
+    return _("none of your demand listings takes %(code)s or a code of its category", code=code)
+
+
+def refusals(names, lot: SupplyListing) -> str:
+    return "; ".join(refusal(name, lot) for name in names)
+
+
 def _eligible_demand(user: User, lot: SupplyListing):
     """The bidder's best-scoring open demand listing that passes every hard filter."""
     ranking = matching.rank_own_demand(lot, user.enterprise_id)
     if ranking.matches:
         return ranking.matches[0]
     if ranking.excluded:
-        why = "; ".join(reason("supply", name, lot) for name in ranking.excluded)
+        why = refusals(ranking.excluded, lot)
         raise DomainError(_("Your enterprise may not bid on this lot: %(why)s.", why=why))
     raise DomainError(
         _(
@@ -182,11 +202,11 @@ def place_bid(user: User, lot_id: int, data: BidInput) -> Bid:
     db.session.flush()
     BIDS.log(bid, BidEvent.PLACE, None, BidStatus.ACTIVE, user)
     _extend_if_sniping(lot, now, user)
-    _tell_owner(lot, price, kg)
+    _tell_owner(lot, bid.id, price, kg)
     return bid
 
 
-def _tell_owner(lot: SupplyListing, price: int, kg: int) -> None:
+def _tell_owner(lot: SupplyListing, bid_id: int, price: int, kg: int) -> None:
     """The owner hears of every bid; of a sealed one only that it came (no price, no
     quantity, no bidder), since the inbox is read before the deadline."""
     link = f"/listings/supply/{lot.id}"
@@ -198,8 +218,9 @@ def _tell_owner(lot: SupplyListing, price: int, kg: int) -> None:
         "bid_received",
         link=link,
         lot=lot.title,
-        price=f"¥{fen_to_yuan(price)}",
-        qty=f"{Decimal(kg) / 1000} t",
+        bid=bid_id,
+        price_fen=price,  # worded when read, in the reader's language and number format
+        qty_kg=kg,
     )
 
 
@@ -211,8 +232,8 @@ def _check_ascending(lot: SupplyListing, price: int) -> None:
     if best is not None and price <= best:
         raise DomainError(
             _(
-                "In open bidding a bid must beat the best price so far (¥%(best)s per tonne).",
-                best=fen_to_yuan(best),
+                "In open bidding a bid must beat the best price so far (%(best)s).",
+                best=price_label(best),
             ),
             field="price_yuan",
         )
@@ -254,6 +275,10 @@ def lapse_bids(lot: SupplyListing) -> None:
     for bid in bids:
         move_bid(bid, BidEvent.LAPSE, None)
         notify(bid.enterprise_id, "bid_lapsed", link=f"/listings/supply/{lot.id}", lot=lot.title)
+
+
+def count_active(lot_id: int) -> int:
+    return _count_active(lot_id)
 
 
 def has_active_bids(lot_id: int) -> bool:

@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     DecimalField,
@@ -203,6 +204,15 @@ class BidForm(FlaskForm):
         description=_l("Empty: until the bidding deadline."),
     )
     note = TextAreaField(_l("Note"), filters=[strip], validators=[Optional(), Length(max=1000)])
+
+
+class ConfirmForm(FlaskForm):
+    """A step that cannot be undone (accepting a bid, withdrawing one or a listing) is asked
+    for twice: its page shows what will happen, and the box must be ticked."""
+
+    confirm = BooleanField(
+        _l("Yes, I mean it."), validators=[DataRequired(_l("Tick the box to confirm."))]
+    )
 
 
 def bid_input(form: BidForm) -> BidInput:

@@ -11,14 +11,15 @@ from sqlalchemy.orm import selectinload
 from market import clock
 from market.accounts.models import Enterprise, User
 from market.catalog.models import WasteCode
+from market.catalog.normalise import CODE_LIKE, normalise
+from market.catalog.services import search_codes
 from market.db import utcnow, yuan_to_fen
 from market.extensions import db
 from market.geo import haversine_km
-from market.listings.bidding import is_sealed
+from market.listings.bidding import is_sealed, refusals
 from market.listings.models import Bid, DemandListing, SupplyListing
 from market.listings.states import BidStatus, ListingStatus
 from market.matching import service as matching
-from market.matching.service import reason
 
 SORTS = ("newest", "distance", "price", "quantity")
 
@@ -48,13 +49,32 @@ def can_view(user: User, listing) -> bool:
     return user.is_park_admin and listing.enterprise.park_id == user.admin_park_id
 
 
-def _code_condition(model, code: str):
-    code = code.strip().upper()
-    match = (func.upper(WasteCode.code) == code) | (func.upper(WasteCode.category_code) == code)
-    match = match | (func.upper(WasteCode.subcategory_code) == code)
+def _code_condition(model, code: str, park_id: int | None):
+    """A code or category as typed, or a name the plant uses, read as the catalogue
+    search reads it (废机油 → the HW08 codes it names)."""
+    key = code.strip().split(" ")[0].upper()
+    match = (func.upper(WasteCode.code) == key) | (func.upper(WasteCode.category_code) == key)
+    match = match | (func.upper(WasteCode.subcategory_code) == key)
+    named = named_codes(code, park_id)
+    if named:
+        match = match | WasteCode.id.in_(named)
     if model is SupplyListing:
         return SupplyListing.waste_code.has(match)
     return DemandListing.codes.any(match)
+
+
+NAME_BAND = 0.9  # a name stands for every code scoring within this share of the best
+
+
+def named_codes(text: str, park_id: int | None) -> list[int]:
+    """The codes a plain name stands for: the catalogue search's best hits."""
+    if CODE_LIKE.match(normalise(text)):
+        return []
+    hits = [hit for _, hit in search_codes(text, park_id, limit=10)]
+    if not hits:
+        return []
+    top = max(hit.score for hit in hits)
+    return [hit.id for hit in hits if hit.score >= top * NAME_BAND]
 
 
 def _hazard_condition(model, hazardous: bool):
@@ -93,7 +113,8 @@ def browse(user: User, f: BrowseFilter, per_page: int = 20, match_scores: dict |
             model.status == ListingStatus.OPEN, model.available_until >= clock.today()
         )
     if f.code:
-        stmt = stmt.where(_code_condition(model, f.code))
+        park_id = user.enterprise.park_id if user.enterprise else None
+        stmt = stmt.where(_code_condition(model, f.code, park_id))
     if f.hazardous in ("yes", "no"):
         stmt = stmt.where(_hazard_condition(model, f.hazardous == "yes"))
     if f.park_id:
@@ -212,7 +233,7 @@ def _eligibility(lot: SupplyListing, user: User) -> tuple[bool, str, object | No
         match = ranking.matches[0]
         return True, "", (match, db.session.get(DemandListing, match.id))
     if ranking.excluded:
-        why = "; ".join(reason("supply", n, lot) for n in ranking.excluded)
+        why = refusals(ranking.excluded, lot)
         return False, _("Your enterprise may not bid on this lot: %(why)s.", why=why), None
     return (
         False,

@@ -64,6 +64,7 @@ class BidStatus(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # another bid won
     LAPSED = "lapsed"  # the lot was withdrawn or expired without an award
+    CANCELLED = "cancelled"  # accepted, then the deal was cancelled before pickup
 
 
 class BidEvent(StrEnum):
@@ -72,6 +73,7 @@ class BidEvent(StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
     LAPSE = "lapse"
+    CANCEL = "cancel"  # the deal it made was cancelled
 
 
 B, BE = BidStatus, BidEvent
@@ -81,4 +83,5 @@ BID_TRANSITIONS: dict[tuple[BidStatus, BidEvent], BidStatus] = {
     (B.ACTIVE, BE.ACCEPT): B.ACCEPTED,
     (B.ACTIVE, BE.REJECT): B.REJECTED,
     (B.ACTIVE, BE.LAPSE): B.LAPSED,
+    (B.ACCEPTED, BE.CANCEL): B.CANCELLED,
 }

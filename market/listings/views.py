@@ -11,12 +11,14 @@ from market.accounts.views import form_error
 from market.db import fen_to_yuan, tonnes
 from market.errors import DomainError
 from market.extensions import db
+from market.formatting import price_label, tonnes_label
 from market.formfields import choices
 from market.listings import bidding, queries, services
 from market.listings.bidding import best_price, close_bidding_if_due
 from market.listings.forms import (
     BidForm,
     BrowseForm,
+    ConfirmForm,
     DemandForm,
     SupplyForm,
     bid_input,
@@ -27,7 +29,8 @@ from market.listings.forms import (
     supply_input,
 )
 from market.listings.lifecycle import status_label
-from market.listings.models import DemandListing, ListingEventRow, SupplyListing
+from market.listings.models import Bid, DemandListing, ListingEventRow, SupplyListing
+from market.listings.states import EDITABLE
 from market.matching import service as matching
 from market.matching.views import may_match
 
@@ -95,6 +98,11 @@ def detail(kind: str, listing_id: int):
     if kind == "supply":
         close_bidding_if_due(listing)
     db.session.commit()
+    return listing_page(kind, listing)
+
+
+def listing_page(kind: str, listing, form: BidForm | None = None, status: int = 200):
+    """A listing's page; `form` is a bid form that failed, shown with its errors."""
     key = "supply_listing_id" if kind == "supply" else "demand_listing_id"
     events = (
         db.session.execute(
@@ -104,20 +112,20 @@ def detail(kind: str, listing_id: int):
         .all()
     )
     mine = current_user.enterprise_id == listing.enterprise_id
-    bids = form = None
+    bids = None
     if kind == "supply":
-        bids, form = queries.bid_view(listing, current_user), bid_form(listing)
+        bids, form = queries.bid_view(listing, current_user), form or bid_form(listing)
     return render_template(
         "listings/detail.html",
         listing=listing,
         kind=kind,
         events=events,
         mine=mine,
-        can_match=may_match(current_user, listing),
+        can_match=may_match(current_user, listing) and listing.status in ("draft", "open"),
         distance=queries.distance_from(current_user, listing),
         bids=bids,
         bid_form=form,
-    )
+    ), status
 
 
 def bid_form(lot: SupplyListing) -> BidForm:
@@ -187,6 +195,15 @@ def edit(kind: str, listing_id: int):
         services.require_owner(current_user, listing)
     except DomainError:
         abort(403)
+    if listing.status not in EDITABLE:  # say so now, not after the user has typed
+        flash(
+            _(
+                "A listing that is %(status)s can no longer be edited.",
+                status=status_label(listing.status),
+            ),
+            "warning",
+        )
+        return redirect(url_for("listings.detail", kind=kind, listing_id=listing.id))
     form = SupplyForm() if kind == "supply" else DemandForm()
     if kind == "demand":
         _licence_choices(form)
@@ -208,10 +225,49 @@ def edit(kind: str, listing_id: int):
     return render_template("listings/form.html", form=form, kind=kind, listing=listing), status
 
 
+def _withdraw_listing_page(kind: str, listing, form: ConfirmForm, status: int = 200):
+    bids = bidding.count_active(listing.id) if kind == "supply" else 0
+    consequence = _("The listing leaves the trading hall and cannot be published again.")
+    if bids:
+        consequence += " " + _("Its %(n)d active bids lapse and their bidders are told.", n=bids)
+    return render_template(
+        "confirm.html",
+        heading=_("Withdraw this listing?"),
+        summary=[(_("Listing"), listing.title), (_("Status"), status_label(listing.status))],
+        consequence=consequence,
+        form=form,
+        action=url_for(
+            "listings.change_status", kind=kind, listing_id=listing.id, action="withdraw"
+        ),
+        button=_("Withdraw the listing"),
+        back=url_for("listings.detail", kind=kind, listing_id=listing.id),
+        danger=True,
+    ), status
+
+
+@bp.get("/listings/<kind>/<int:listing_id>/withdraw")
+@login_required
+def confirm_withdraw(kind: str, listing_id: int):
+    listing = _load(kind, listing_id)
+    try:
+        services.require_owner(current_user, listing)
+    except DomainError:
+        abort(403)
+    return _withdraw_listing_page(kind, listing, ConfirmForm(formdata=None))
+
+
 @bp.post("/listings/<kind>/<int:listing_id>/<any(publish, withdraw):action>")
 @login_required
 def change_status(kind: str, listing_id: int, action: str):
     listing = _load(kind, listing_id)
+    if action == "withdraw":
+        try:
+            services.require_owner(current_user, listing)
+        except DomainError:
+            abort(403)
+        form = ConfirmForm()
+        if not form.validate_on_submit():
+            return _withdraw_listing_page(kind, listing, form, 400)
     getattr(services, action)(current_user, listing)
     db.session.commit()
     flash(_("Listing %(status)s.", status=status_label(listing.status)), "success")
@@ -221,21 +277,62 @@ def change_status(kind: str, listing_id: int, action: str):
 @bp.post("/listings/supply/<int:lot_id>/bids")
 @role_required(Role.RECYCLER)
 def place_bid(lot_id: int):
-    form = BidForm()
-    back = redirect(url_for("listings.detail", kind="supply", listing_id=lot_id))
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            flash(str(errors[0]), "danger")
-        return back
-    bidding.place_bid(current_user, lot_id, bid_input(form))
-    db.session.commit()
-    flash(_("Your bid is in."), "success")
-    return back
+    """A refused bid comes back on the lot's page, as typed, with the reason beside its field."""
+    lot = _load("supply", lot_id)
+    form, status = BidForm(), 400
+    if form.validate_on_submit():
+        try:
+            bidding.place_bid(current_user, lot_id, bid_input(form))
+        except DomainError as exc:
+            form_error(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(_("Your bid is in."), "success")
+            return redirect(url_for("listings.detail", kind="supply", listing_id=lot_id))
+    db.session.refresh(lot)
+    return listing_page("supply", lot, form, status)
+
+
+def _own_bid(bid_id: int):
+    bid = db.session.get(Bid, bid_id)
+    if bid is None:
+        abort(404)
+    if bid.enterprise_id != current_user.enterprise_id:
+        abort(403)
+    return bid
+
+
+def _withdraw_bid_page(bid, form: ConfirmForm, status: int = 200):
+    return render_template(
+        "confirm.html",
+        heading=_("Withdraw this bid?"),
+        summary=[
+            (_("Lot"), bid.listing.title),
+            (_("Price"), price_label(bid.price_fen)),
+            (_("Quantity"), tonnes_label(bid.quantity_kg)),
+        ],
+        consequence=_("The lot's owner can no longer accept it; the owner is told."),
+        form=form,
+        action=url_for("listings.withdraw_bid", bid_id=bid.id),
+        button=_("Withdraw the bid"),
+        back=url_for("listings.detail", kind="supply", listing_id=bid.supply_listing_id),
+        danger=True,
+    ), status
+
+
+@bp.get("/bids/<int:bid_id>/withdraw")
+@member_required
+def confirm_withdraw_bid(bid_id: int):
+    return _withdraw_bid_page(_own_bid(bid_id), ConfirmForm(formdata=None))
 
 
 @bp.post("/bids/<int:bid_id>/withdraw")
 @member_required
 def withdraw_bid(bid_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _withdraw_bid_page(_own_bid(bid_id), form, 400)
     bid = bidding.withdraw_bid(current_user, bid_id)
     db.session.commit()
     flash(_("Bid withdrawn."), "info")

@@ -38,6 +38,15 @@ MATRIX = [
     *_expect(
         "GET /admin/enterprises", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403
     ),
+    *_expect(
+        "GET an enterprise of the park",
+        anonymous=LOGIN,
+        admin=200,
+        admin_elsewhere=404,
+        default=403,
+    ),
+    *_expect("GET withdraw supply", anonymous=LOGIN, generator=200, default=403),
+    *_expect("GET withdraw demand", anonymous=LOGIN, recycler=200, default=403),
     *_expect("GET /admin/listings", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
     *_expect("POST /account/tokens", anonymous=LOGIN, default=200),
     *_expect("GET supply matches", anonymous=LOGIN, generator=200, admin=200, default=403),
@@ -55,7 +64,10 @@ def listings(world):
         "open demand": factories.demand(world.recycler),
     }
     db.session.commit()
-    return {k: v.id for k, v in rows.items()}
+    return {
+        **{k: v.id for k, v in rows.items()},
+        "generator enterprise": world.generator.enterprise_id,
+    }
 
 
 def _request(client, key: str, ids: dict):
@@ -70,6 +82,9 @@ def _request(client, key: str, ids: dict):
         "POST withdraw supply": f"/listings/supply/{ids['open supply']}/withdraw",
         "POST publish draft supply": f"/listings/supply/{ids['draft supply']}/publish",
         "POST withdraw demand": f"/listings/demand/{ids['open demand']}/withdraw",
+        "GET withdraw supply": f"/listings/supply/{ids['open supply']}/withdraw",
+        "GET withdraw demand": f"/listings/demand/{ids['open demand']}/withdraw",
+        "GET an enterprise of the park": f"/admin/enterprises/{ids['generator enterprise']}",
         "GET supply matches": f"/matching/supply/{ids['open supply']}",
         "GET demand matches": f"/matching/demand/{ids['open demand']}",
     }
@@ -77,7 +92,7 @@ def _request(client, key: str, ids: dict):
     path = paths.get(key, path)
     if method == "GET":
         return client.get(path)
-    data = {"csrf_token": csrf_token(client, "/login"), "name": "ci"}
+    data = {"csrf_token": csrf_token(client, "/login"), "name": "ci", "confirm": "y"}
     return client.post(path, data=data)
 
 

@@ -224,8 +224,10 @@ def test_withdrawing_twice_is_a_conflict_not_a_crash(client, world):
     db.session.commit()
     login(client, world.generator)
     url = f"/listings/supply/{listing.id}/withdraw"
-    assert client.post(url, data={"csrf_token": csrf_token(client, "/account")}).status_code == 302
-    again = client.post(url, data={"csrf_token": csrf_token(client, "/account")})
+    sure = {"confirm": "y"}
+    assert client.post(url, data={"csrf_token": csrf_token(client, "/account")}).status_code == 400
+    assert client.post(url, data={"csrf_token": csrf_token(client), **sure}).status_code == 302
+    again = client.post(url, data={"csrf_token": csrf_token(client, "/account"), **sure})
     assert again.status_code == 409
     events = db.session.scalar(
         db.select(db.func.count(ListingEventRow.id)).filter_by(

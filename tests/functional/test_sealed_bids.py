@@ -100,7 +100,9 @@ def test_withdrawing_the_lot_before_the_deadline_reveals_nothing(client, world, 
     lot, first, second = sealed
     login(client, world.generator)
     token = csrf_token(client, f"/listings/supply/{lot.id}")
-    response = client.post(f"/listings/supply/{lot.id}/withdraw", data={"csrf_token": token})
+    response = client.post(
+        f"/listings/supply/{lot.id}/withdraw", data={"csrf_token": token, "confirm": "y"}
+    )
     assert response.status_code == 302
     page = client.get(f"/listings/supply/{lot.id}").get_data(as_text=True)
     assert _leaks(page, first.enterprise.name, second.enterprise.name) == []

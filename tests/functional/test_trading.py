@@ -44,7 +44,10 @@ def test_bid_accept_and_see_the_deal_through_the_pages(client, world, market):
     page = client.get(f"/listings/supply/{lot.id}").get_data(as_text=True)
     assert recycler.enterprise.name in page and "¥2,300.00" in page
     assert "新" in client.get("/inbox/").get_data(as_text=True)
-    response = post(client, f"/bids/{bid.id}/accept")
+    assert "/bids/" in page and "/accept" in page  # a link to the confirmation
+    assert post(client, f"/bids/{bid.id}/accept").status_code == 400  # not confirmed
+    assert db.session.scalar(db.select(db.func.count(Deal.id))) == 0
+    response = post(client, f"/bids/{bid.id}/accept", {"confirm": "y"})
     assert response.status_code == 302 and "/deals/" in response.headers["Location"]
     deal_page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已授权" in deal_page or "authorised" in deal_page
@@ -79,7 +82,28 @@ ROUTES = [
         403,
     ),
     ("POST", "/bids/{bid}/withdraw", {"anonymous": "login", "recycler": 302}, 403),
+    ("GET", "/bids/{bid}/accept", {"anonymous": "login", "generator": 200}, 403),
+    ("GET", "/bids/{bid}/withdraw", {"anonymous": "login", "recycler": 200}, 403),
     ("GET", "/deals/{deal}", {"anonymous": "login", "admin": 200, "generator": 200}, 404),
+    # the payer's page: the deal's recycler pays; its generator may not; others never see it
+    (
+        "GET",
+        "/deals/{deal}/payment",
+        {"anonymous": "login", "generator": 403, "admin": 403, "admin_elsewhere": 403},
+        404,
+    ),
+    (
+        "POST",
+        "/deals/{deal}/payment",
+        {"anonymous": "login", "generator": 403, "admin": 403, "admin_elsewhere": 403},
+        404,
+    ),
+    (
+        "POST",
+        "/deals/{deal}/payment/retry",
+        {"anonymous": "login", "generator": 403, "admin": 403, "admin_elsewhere": 403},
+        404,
+    ),
 ]
 ROLES = ("anonymous", "generator", "recycler", "transporter", "other", "admin", "admin_elsewhere")
 
@@ -109,9 +133,7 @@ def test_trading_routes_by_role(client, world, market, role, method, path, speci
         response = client.get(url)
     else:
         data = (
-            {"price_yuan": "2500", "quantity_t": "1"}
-            if "bids" in url and "accept" not in url
-            else {}
+            {"price_yuan": "2500", "quantity_t": "1"} if url.endswith("/bids") else {"confirm": "y"}
         )
         response = post(client, url, data)
     expected = special.get(role, default)

@@ -67,15 +67,19 @@ def test_bidding_closes_then_the_lot_can_still_be_awarded_or_withdrawn():
     assert set(allowed_events(SUPPLY_TRANSITIONS, S.BIDS_CLOSED)) == {E.AWARD, E.WITHDRAW, E.EXPIRE}
 
 
-def test_a_bid_leaves_active_exactly_once():
+def test_a_bid_leaves_active_exactly_once_and_only_an_accepted_one_moves_again():
     from market.listings.states import BID_TRANSITIONS, BidEvent, BidStatus
 
-    assert {s for s, _e in BID_TRANSITIONS} == {BidStatus.ACTIVE}
+    assert {s for s, _e in BID_TRANSITIONS} == {BidStatus.ACTIVE, BidStatus.ACCEPTED}
     for event in BidEvent:
         for status in BidStatus:
-            if status != BidStatus.ACTIVE:
-                with pytest.raises(InvalidTransition):
-                    next_status(BID_TRANSITIONS, status, event)
+            if status == BidStatus.ACTIVE:
+                continue
+            if (status, event) == (BidStatus.ACCEPTED, BidEvent.CANCEL):
+                assert next_status(BID_TRANSITIONS, status, event) == BidStatus.CANCELLED
+                continue
+            with pytest.raises(InvalidTransition):
+                next_status(BID_TRANSITIONS, status, event)
 
 
 def test_payment_capture_needs_an_authorisation_or_a_found_capture():
