@@ -25,12 +25,6 @@ def number(n: int | float) -> str:
     return format_decimal(n, format="#,##0.###")
 
 
-def kg_label(kg: int | None) -> str:
-    if kg is None:
-        return "—"
-    return _("%(n)s kg", n=format_decimal(kg, format="#,##0"))
-
-
 def km_label(km: float | None) -> str:
     if km is None:
         return "—"
@@ -108,7 +102,6 @@ def register(app: Flask) -> None:
 
     app.add_template_filter(yuan)
     app.add_template_filter(tonnes_label, "tonnes")
-    app.add_template_filter(kg_label, "kg")
     app.add_template_filter(km_label, "km")
     app.add_template_filter(price_label, "price")
     app.add_template_filter(beijing)

@@ -81,7 +81,7 @@ def pinyin_key(name: str) -> tuple[str, str]:
 
 def requested_page() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 9 else 1
+    return max(1, int(raw)) if raw.isdigit() and len(raw) < 9 else 1
 
 
 @bp.get("/enterprises")

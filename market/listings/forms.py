@@ -157,7 +157,7 @@ class BrowseForm(FlaskForm):
         default="supply",
     )
     code = StringField(
-        _l("Code or category"),
+        _l("Code, category or name"),
         filters=[strip],
         validators=[Length(max=40)],
         render_kw={"data-code-autocomplete": "1", "autocomplete": "off"},
@@ -191,11 +191,23 @@ class BidForm(FlaskForm):
     price_yuan = DecimalField(
         _l("Price (yuan per tonne)"),
         places=2,
-        validators=[InputRequired(), Finite(), NumberRange(-10_000_000, 10_000_000)],
+        validators=[
+            InputRequired(_l("Enter your price per tonne.")),
+            Finite(),
+            NumberRange(
+                -10_000_000, 10_000_000, _l("A price lies between -10,000,000 and 10,000,000.")
+            ),
+        ],
         description=_l("Negative means the generator pays you a disposal fee."),
     )
     quantity_t = DecimalField(
-        _l("Quantity (t)"), places=3, validators=[DataRequired(), Finite(), NumberRange(0.001, 1e7)]
+        _l("Quantity (t)"),
+        places=3,
+        validators=[
+            DataRequired(_l("Enter the tonnes you bid for.")),
+            Finite(),
+            NumberRange(0.001, 1e7, _l("The quantity must be more than zero.")),
+        ],
     )
     valid_until = DateTimeLocalField(
         _l("Valid until (Beijing time)"),
