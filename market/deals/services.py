@@ -238,7 +238,10 @@ def after_commit_payment(deal: Deal) -> None:
 
 def payment_due(deal: Deal):
     """The deal's payment that waits on its payer (pending or refused): the top-up after
-    settlement, else the deal's own payment; None when nothing waits."""
+    settlement, else the deal's own payment; None when nothing waits (nor on a cancelled
+    deal, whose refused payment stays refused)."""
+    if deal.status == DealStatus.CANCELLED:
+        return None
     for payment in (deal.top_up, deal.payment):
         if payment is not None and payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return payment

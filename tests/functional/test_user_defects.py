@@ -275,6 +275,22 @@ def test_only_the_payer_may_change_how_it_pays(client, world, lot):
     assert client.get(f"/deals/{deal.id}/payment").status_code == 403
 
 
+def test_a_refused_payment_of_a_cancelled_deal_cannot_be_retried(app, client, world, lot):
+    no_cards = StripeGateway("sk_test_x", app.config["STRIPE_API_BASE"], test_cards=False)
+    real, app.extensions["payments"] = app.extensions["payments"], no_cards
+    try:
+        deal, recycler = make_deal(world, lot, quantity="5")
+    finally:
+        app.extensions["payments"] = real
+    services.cancel_deal(recycler, deal.id, "不要了")
+    db.session.commit()
+    login(client, recycler)
+    assert "/payment/retry" not in text(client.get(f"/deals/{deal.id}"))
+    assert post(client, f"/deals/{deal.id}/payment/retry").status_code in (403, 409)
+    db.session.refresh(deal.payment)
+    assert deal.payment.status == "failed"
+
+
 def test_the_deal_history_words_the_settlement_in_the_users_units(client, world, lot):
     deal, recycler = make_deal(world, lot, quantity="5")
     services.settle_deal(deal.id, 4_800, world.generator)
