@@ -291,6 +291,12 @@ def retry_payment(user: User, deal_id: int):
     return payment
 
 
+def pay_with_card(user: User, deal_id: int, card: dict):
+    """The payer's new card, and its waiting payment put up for another attempt."""
+    set_payment_card(user, deal_id, card)
+    return retry_payment(user, deal_id)
+
+
 def attempt_payment(payment_id: int):
     """After the commit: one attempt at the gateway; tells the payer if it is refused."""
     payment = payments.process_payment(payment_id)

@@ -248,8 +248,7 @@ def payment_method(deal_id: int):
         status = 400
         if form.validate_on_submit():
             try:
-                services.set_payment_card(current_user, deal_id, form.card())
-                payment = services.retry_payment(current_user, deal_id)
+                payment = services.pay_with_card(current_user, deal_id, form.card())
             except DomainError as exc:
                 form_error(form, exc)
                 status = exc.status
