@@ -6,10 +6,12 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,7 +22,8 @@ from market.listings.models import Bid, DemandListing, SupplyListing
 
 
 class Deal(db.Model):
-    """成交: one accepted bid on one lot. The unique lot id makes it exactly once."""
+    """成交: one accepted bid on one lot. A lot has at most one deal that is not cancelled
+    (a partial unique index): a cancelled deal reopens its lot, which may be dealt again."""
 
     __tablename__ = "deals"
     __table_args__ = (
@@ -28,10 +31,17 @@ class Deal(db.Model):
         CheckConstraint("amount_fen >= 0", name="amount_non_negative"),
         CheckConstraint("payer IN ('recycler', 'generator', 'none')", name="payer_known"),
         CheckConstraint("extra_allowed_kg >= 0", name="extra_allowed_non_negative"),
+        Index(
+            "uq_deals_live_lot",
+            "supply_listing_id",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    supply_listing_id: Mapped[int] = mapped_column(ForeignKey("supply_listings.id"), unique=True)
+    supply_listing_id: Mapped[int] = mapped_column(ForeignKey("supply_listings.id"), index=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), unique=True)
     demand_listing_id: Mapped[int] = mapped_column(ForeignKey("demand_listings.id"), index=True)
     generator_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)

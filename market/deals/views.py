@@ -31,7 +31,9 @@ RECEIVED = re.compile(r"received (\d+) kg")  # the note settle_deal writes
 @bp.app_template_global()
 def lot_deal(lot_id: int) -> Deal | None:
     """The deal a lot was awarded in, if the viewer may see it (for the lot's page)."""
-    deal = db.session.scalar(db.select(Deal).where(Deal.supply_listing_id == lot_id))
+    deal = db.session.scalar(
+        db.select(Deal).where(Deal.supply_listing_id == lot_id).order_by(Deal.id.desc()).limit(1)
+    )  # the latest: a cancelled deal's lot may have been dealt again
     return deal if deal is not None and may_see_deal(current_user, deal) else None
 
 

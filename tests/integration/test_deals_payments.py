@@ -230,3 +230,16 @@ def test_payment_rows_hold_integers_only(world, lot):
     deal = make_deal(world, lot, price="2300.01", quantity="0.333")
     assert deal.amount_fen == 76_590  # 0.333 t × 230,001 fen = 76,590.333 → 76,590
     assert isinstance(db.session.scalar(db.select(Payment.amount_fen)), int)
+
+
+def test_a_reopened_lot_can_be_dealt_again(world, lot):
+    """Cancelling reopens the lot; accepting another bid then makes a second deal, and the
+    lot still has only one deal that is not cancelled."""
+    first = make_deal(world, lot)
+    services.cancel_deal(world.generator, first.id, "车辆无法按期到达")
+    db.session.commit()
+    second = make_deal(world, lot)
+    assert second.id != first.id and second.status != "cancelled"
+    assert lot.status == "awarded"
+    with pytest.raises(Conflict):
+        services.accept_bid(world.generator, factories.bid(factories.bidder(), lot).id)
