@@ -96,12 +96,6 @@ class DemoBuilder:
                 industry=industry,
             )
         )
-        # Published grades, as the grading workflow would leave them: mostly A/B, a few D.
-        enterprise.credit_grade = self.rng.choices(["A", "B", "C", "D", None], [25, 35, 15, 5, 20])[
-            0
-        ]
-        if enterprise.credit_grade:
-            enterprise.credit_grade_until = self.today + timedelta(days=730)
         db.session.add(
             User(
                 email=f"e{enterprise.id}@{spec['slug']}.demo",

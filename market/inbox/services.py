@@ -20,6 +20,15 @@ def notify(enterprise_id: int, kind: str, link: str = "", **params) -> Message:
     return message
 
 
+def notify_park(park_id: int, kind: str, link: str = "", **params) -> Message:
+    """A message to every administrator of the park (they share one inbox)."""
+    message = Message(
+        park_id=park_id, kind=kind, link=link, params=json.dumps(params, ensure_ascii=False)
+    )
+    db.session.add(message)
+    return message
+
+
 def wording(message: Message) -> str:
     p = json.loads(message.params or "{}")
     texts = {
@@ -46,6 +55,7 @@ def wording(message: Message) -> str:
             "The recycler of deal #%(deal)s accepts up to %(kg)s kg beyond the deal quantity.", **p
         ),
         **_manifest_texts(p),
+        **_credit_texts(p),
     }
     return texts[message.kind]() if message.kind in texts else message.kind
 
@@ -75,6 +85,35 @@ def _manifest_texts(p: dict) -> dict:
         ),
         "manifest_corrected": lambda: _(
             "Manifest %(number)s was corrected: version %(version)s.", **p
+        ),
+    }
+
+
+def _credit_texts(p: dict) -> dict:
+    return {
+        "credit_published": lambda: _(
+            "Your credit grade %(grade)s was published; it is valid until %(until)s.", **p
+        ),
+        "credit_appealed": lambda: _(
+            "%(enterprise)s appealed its credit grade %(grade)s; an administrator who did "
+            "not grade it decides.",
+            **p,
+        ),
+        "credit_appeal_decided": lambda: _(
+            "Your appeal was decided (%(outcome)s); your credit grade is %(grade)s.", **p
+        ),
+        "credit_forced_d": lambda: _(
+            "A confirmed serious violation set your credit grade to D.", **p
+        ),
+        "credit_expiring": lambda: _(
+            "The credit grade %(grade)s of %(enterprise)s ends on %(until)s; a new "
+            "evaluation is due.",
+            **p,
+        ),
+        "credit_expired": lambda: _("Your credit grade %(grade)s has expired.", **p),
+        "bid_grade_d": lambda: _(
+            "%(bidder)s, bidding on “%(lot)s”, now has credit grade D; its bid is flagged.",
+            **p,
         ),
     }
 

@@ -35,7 +35,7 @@ from market.manifests.periods import FilingState, Kind, Tier, parse, periods_bet
 D = date
 S = Settings()
 GEN = frozenset({GradedRole.GENERATOR})
-BOTH = frozenset(GradedRole)
+BOTH = frozenset({GradedRole.GENERATOR, GradedRole.RECYCLER})
 FULL_GEN = {
     "generator.management_system": 15,
     "generator.reduction": 15,
