@@ -98,7 +98,8 @@ def test_one_evaluation_in_progress_per_enterprise(two):
 
 
 @pytest.mark.parametrize(
-    "points, words", [("16", "0 to 15"), ("-1", "0 to 15"), ("7.25", "one decimal"), ("x", "number")]
+    "points, words",
+    [("16", "0 to 15"), ("-1", "0 to 15"), ("7.25", "one decimal"), ("x", "number")],
 )
 def test_a_mark_out_of_range_or_too_fine_is_refused(two, points, words):
     evaluation = services.open_evaluation(two.admin, two.generator.enterprise_id)
@@ -205,7 +206,9 @@ def test_the_grade_follows_the_parks_thresholds(two, share, grade):
 def test_a_score_exactly_on_a_threshold_lands_in_the_higher_grade(two):
     ent = two.generator.enterprise
     evaluation = services.open_evaluation(two.admin, ent.id)
-    for key, points in zip((m.item_key for m in evaluation.marks), ("15", "15", "15", "5")):
+    for key, points in zip(
+        (m.item_key for m in evaluation.marks), ("15", "15", "15", "5"), strict=True
+    ):
         services.set_mark(two.admin, evaluation.id, key, points)  # 40 + 50 = 90.0
     services.submit_evaluation(two.admin, evaluation.id)
     assert (evaluation.total_tenths, evaluation.grade) == (900, "A")
