@@ -71,7 +71,7 @@ def unread_messages() -> int:
 
     if not getattr(current_user, "is_authenticated", False):
         return 0
-    return unread_count(current_user.enterprise_id)
+    return unread_count(current_user)
 
 
 def register(app: Flask) -> None:

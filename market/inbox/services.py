@@ -99,8 +99,11 @@ def _credit_texts(p: dict) -> dict:
             "not grade it decides.",
             **p,
         ),
-        "credit_appeal_decided": lambda: _(
-            "Your appeal was decided (%(outcome)s); your credit grade is %(grade)s.", **p
+        "credit_appeal_upheld": lambda: _(
+            "Your appeal was turned down; your credit grade stays %(grade)s.", **p
+        ),
+        "credit_appeal_changed": lambda: _(
+            "Your appeal succeeded; your credit grade is now %(grade)s.", **p
         ),
         "credit_forced_d": lambda: _(
             "A confirmed serious violation set your credit grade to D.", **p
@@ -118,23 +121,30 @@ def _credit_texts(p: dict) -> dict:
     }
 
 
-def unread_count(enterprise_id: int | None) -> int:
-    if enterprise_id is None:
+def addressed_to(user) -> object:
+    """The messages a user reads: their enterprise's, or their park's as an administrator."""
+    if getattr(user, "admin_park_id", None) is not None:
+        return Message.park_id == user.admin_park_id
+    return Message.enterprise_id == user.enterprise_id
+
+
+def unread_count(user) -> int:
+    if user is None or (user.enterprise_id is None and user.admin_park_id is None):
         return 0
     return (
         db.session.scalar(
             db.select(db.func.count(Message.id)).where(
-                Message.enterprise_id == enterprise_id, Message.read_at.is_(None)
+                addressed_to(user), Message.read_at.is_(None)
             )
         )
         or 0
     )
 
 
-def mark_read(enterprise_id: int) -> None:
+def mark_read(user) -> None:
     db.session.execute(
         db.update(Message)
-        .where(Message.enterprise_id == enterprise_id, Message.read_at.is_(None))
+        .where(addressed_to(user), Message.read_at.is_(None))
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
