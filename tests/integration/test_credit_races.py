@@ -96,6 +96,23 @@ def test_two_publications_for_one_enterprise_never_leave_two_grades_in_force(wor
         assert in_force == 1
 
 
+def test_two_administrators_opening_one_enterprise_at_once_open_one_evaluation(world):
+    admins = [world.admin.id, *(a.id for a in cf.admins())]
+    for _ in range(RUNS):
+        ent_id = factories.enterprise(("generator",)).id
+        db.session.commit()
+        results = in_parallel(
+            *[partial(lambda a, e: services.open_evaluation(user(a), e).id, a, ent_id)
+              for a in admins]
+        )  # fmt: skip
+        assert len(ok(results)) == 1, results
+        assert all(isinstance(r, Conflict) for r in results if r not in ok(results))
+        count = db.session.scalar(
+            db.select(db.func.count(Evaluation.id)).filter_by(enterprise_id=ent_id)
+        )
+        assert count == 1
+
+
 def test_two_expiry_runs_expire_each_grade_once(world, monkeypatch):
     second = cf.admins(n=1)[0]
     graded = [cf.published(world.admin, second, factories.enterprise(), 1).id for _ in range(4)]
