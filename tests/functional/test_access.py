@@ -43,7 +43,6 @@ MATRIX = [
     *_expect("GET supply matches", anonymous=LOGIN, generator=200, admin=200, default=403),
     *_expect("GET demand matches", anonymous=LOGIN, recycler=200, admin=200, default=403),
     *_expect("GET /admin/matching", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
-    *_expect("GET /inbox/", anonymous=LOGIN, default=200),
     *_expect("POST /logout", anonymous=LOGIN, default=302),
 ]
 
