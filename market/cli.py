@@ -1,4 +1,4 @@
-"""Command-line: flask seed, catalog, listings, users, bids, payments, deals, manifests …."""
+"""Command-line: flask seed, catalog, listings, users, bids, payments, deals, manifests, credit."""
 
 import click
 from flask import Flask
@@ -15,6 +15,7 @@ bids_cli = AppGroup("bids", help="Bidding housekeeping.")
 payments_cli = AppGroup("payments", help="Payments housekeeping.")
 deals_cli = AppGroup("deals", help="Deals.")
 manifests_cli = AppGroup("manifests", help="Transfer manifests.")
+credit_cli = AppGroup("credit", help="Credit grades (一表分级评价).")
 
 
 @manifests_cli.command("fonts")
@@ -121,6 +122,8 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     click.echo(f"Demo deals by payment state: {states or 'none (is localstripe running?)'}")
     made = ", ".join(f"{k} {v}" for k, v in sorted(builder.manifests.items()))
     click.echo(f"Demo manifests and filings: {made or 'none'}")
+    graded = ", ".join(f"{k} {v}" for k, v in sorted(builder.grades.items()))
+    click.echo(f"Demo credit grades (through the grading workflow): {graded}")
 
 
 @catalog.command("load-national")
@@ -169,6 +172,18 @@ def expire() -> None:
     click.echo(f"{count} listings expired.")
 
 
+@credit_cli.command("expire")
+def credit_expire() -> None:
+    """Expire grades past their validity and send the reminders before it ends (run daily
+    by a scheduler; a grade past its validity already reads as expired before this runs)."""
+    from market.credit.services import expire_grades, send_reminders
+
+    expired = expire_grades()
+    reminded = send_reminders()
+    db.session.commit()
+    click.echo(f"{len(expired)} grades expired, {len(reminded)} reminders sent.")
+
+
 @users.command("token")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True)
@@ -186,6 +201,9 @@ def token(email: str, name: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    groups = (seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli)
+    groups = (
+        seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli,
+        credit_cli,
+    )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)

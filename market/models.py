@@ -2,6 +2,17 @@
 
 from market.accounts.models import ApiToken, Enterprise, Licence, Park, ParkMatchSettings, User
 from market.catalog.models import CodeEdition, WasteAlias, WasteCode
+from market.credit.models import (
+    Appeal,
+    ChecklistItem,
+    CreditEventRow,
+    CreditSettings,
+    Evaluation,
+    EvidenceFile,
+    GradeVersion,
+    Mark,
+    Violation,
+)
 from market.deals.models import Deal, DealEventRow, Payment, PaymentEventRow
 from market.inbox.models import Message
 from market.listings.models import Bid, BidEventRow, DemandListing, ListingEventRow, SupplyListing
@@ -18,6 +29,15 @@ from market.manifests.models import (
 )
 
 __all__ = [
+    "Appeal",
+    "ChecklistItem",
+    "CreditEventRow",
+    "CreditSettings",
+    "Evaluation",
+    "EvidenceFile",
+    "GradeVersion",
+    "Mark",
+    "Violation",
     "Filing",
     "FilingAmendment",
     "FilingTier",

@@ -23,6 +23,14 @@ from tests.localstripe_server import LocalStripe  # noqa: E402
 
 KEPT = ("parks", "code_editions", "waste_codes", "waste_aliases")
 WIPED = (
+    "credit_events",
+    "credit_evidence",
+    "credit_appeals",
+    "credit_marks",
+    "credit_evaluations",
+    "credit_violations",
+    "credit_checklist_items",
+    "park_credit_settings",
     "manifest_events",
     "manifest_versions",
     "manifests",

@@ -148,13 +148,47 @@ class World:
         return world
 
 
+def graded(e: Enterprise, grade: str, valid_until=None, tell: bool = False):
+    """A published grade in force, written straight as the workflow leaves it (tests that
+    need a grade, not the workflow; tests/integration/test_credit_*.py run the workflow).
+    `tell` also raises the grade version, as publishing does, without marking this
+    process's index dirty: what another worker's publication looks like here."""
+    from market.credit.models import CreditEventRow, Evaluation
+    from market.credit.steering import bump_version
+
+    today = clock.today()
+    until = valid_until or today + timedelta(days=700)
+    previous = db.session.execute(
+        db.select(Evaluation).where(
+            Evaluation.enterprise_id == e.id,
+            Evaluation.status.in_(["published", "appealed", "upheld", "changed"]),
+        )
+    ).scalar_one_or_none()
+    if previous is not None:
+        previous.status, previous.ended_on = "superseded", today
+        db.session.flush()
+    row = Evaluation(park_id=e.park_id, enterprise_id=e.id, status="published",
+                     roles=",".join(r.value for r in e.roles), window_start=today,
+                     window_end=today, grade=grade, published_on=today, valid_until=until,
+                     appeal_until=today + timedelta(days=15))  # fmt: skip
+    db.session.add(row)
+    db.session.flush()
+    db.session.add(CreditEventRow(evaluation_id=row.id, event="publish", from_status="approved",
+                                  to_status="published", note="test factory"))  # fmt: skip
+    if tell:
+        bump_version()
+    db.session.flush()
+    db.session.expire(e, ["evaluation_in_force"])
+    return row
+
+
 def bidder(codes=("ISW-17-01-01",), capacity_t: str = "100", lat=None, lon=None, grade=None):
     """A recycler with a licence and an open demand listing taking `codes`."""
     from market.extensions import db as _db
 
     e = enterprise(("recycler",), lat=lat, lon=lon)
-    e.credit_grade = grade
-    e.credit_grade_until = clock.today() + timedelta(days=700) if grade else None
+    if grade:
+        graded(e, grade)
     lic = licence(e, codes=list(codes))
     u = user(e)
     demand(u, waste_codes=list(codes), licence_id=lic.id, remaining_capacity_t=Decimal(capacity_t))

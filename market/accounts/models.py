@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market import clock
+from market.credit.states import IN_FORCE
 from market.db import UTCDateTime, utcnow
 from market.extensions import db
 
@@ -48,7 +50,6 @@ class Enterprise(db.Model):
     __table_args__ = (
         CheckConstraint("is_generator OR is_recycler OR is_transporter", name="has_role"),
         CheckConstraint("lat BETWEEN 3 AND 54 AND lon BETWEEN 73 AND 136", name="in_china"),
-        CheckConstraint("credit_grade IN ('A', 'B', 'C', 'D')", name="grade_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,10 +66,6 @@ class Enterprise(db.Model):
     contact_name: Mapped[str] = mapped_column(String(60))
     contact_phone: Mapped[str] = mapped_column(String(30))
     contact_email: Mapped[str] = mapped_column(String(120), default="")
-    # The published credit grade (一表分级评价) and until when it is valid; the
-    # grading workflow writes these, the matcher reads them.
-    credit_grade: Mapped[str | None] = mapped_column(String(1))
-    credit_grade_until: Mapped[date | None] = mapped_column(Date)
     # The payment gateway's customer and default payment method for this enterprise.
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
@@ -79,6 +76,15 @@ class Enterprise(db.Model):
         back_populates="enterprise", order_by="Licence.id", cascade="all, delete-orphan"
     )
     users: Mapped[list["User"]] = relationship(back_populates="enterprise")
+    # The one evaluation in force (credit_evaluations, at most one per enterprise): the
+    # only source of the enterprise's credit grade.
+    evaluation_in_force: Mapped["Evaluation | None"] = relationship(  # noqa: F821
+        primaryjoin="and_(Enterprise.id == foreign(Evaluation.enterprise_id), "
+        f"Evaluation.status.in_({sorted(s.value for s in IN_FORCE)!r}))",
+        viewonly=True,
+        uselist=False,
+        lazy="select",
+    )
 
     @property
     def roles(self) -> list[Role]:
@@ -89,9 +95,22 @@ class Enterprise(db.Model):
         return role in self.roles
 
     def grade_on(self, day: date) -> str | None:
-        """The published grade if still valid on `day`; expired grades count as ungraded."""
-        if self.credit_grade and self.credit_grade_until and day <= self.credit_grade_until:
-            return self.credit_grade
+        """The published grade if still valid on `day`; expired grades count as ungraded
+        even before `flask credit expire` has moved them."""
+        evaluation = self.evaluation_in_force
+        return evaluation.grade if evaluation and evaluation.is_in_force_on(day) else None
+
+    @property
+    def credit_grade(self) -> str | None:
+        """The published, unexpired grade today (read only: grades are made by
+        market.credit.services)."""
+        return self.grade_on(clock.today())
+
+    @property
+    def credit_grade_until(self) -> date | None:
+        evaluation = self.evaluation_in_force
+        if evaluation and evaluation.is_in_force_on(clock.today()):
+            return evaluation.valid_until
         return None
 
 

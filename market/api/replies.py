@@ -159,6 +159,7 @@ class BidReply(ma.Schema):
     lot_id = f.Integer(required=True)
     status = text()
     bidder = f.Nested(BidderReply, required=True)
+    bidder_fell_to_d = f.Boolean(required=True)  # its grade fell to D after it bid
     price_yuan = text(**MONEY)
     quantity_t = text(**TONNES)
     match_score = f.Float(required=True)

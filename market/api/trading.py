@@ -32,6 +32,7 @@ def bid_json(bid: Bid) -> dict:
             "name": bid.enterprise.name,
             "credit_grade": bid.enterprise.credit_grade,
         },
+        "bidder_fell_to_d": bid.grade_d_flagged_at is not None,
         "price_yuan": str(fen_to_yuan(bid.price_fen)),
         "quantity_t": str(tonnes(bid.quantity_kg)),
         "match_score": round(bid.match_score, 4),

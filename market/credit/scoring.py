@@ -30,9 +30,10 @@ class Grade(StrEnum):
 COLOURS = {Grade.A: "green", Grade.B: "blue", Grade.C: "yellow", Grade.D: "red"}
 
 
-class GradedRole(StrEnum):  # the values of accounts.models.Role that are graded
+class GradedRole(StrEnum):  # the values of accounts.models.Role, all graded
     GENERATOR = "generator"
     RECYCLER = "recycler"
+    TRANSPORTER = "transporter"
 
 
 class Reason(StrEnum):
@@ -89,6 +90,10 @@ DEFAULT_CHECKLIST = (  # seed 003:388–392
     Item("recycler.waste_management", GradedRole.RECYCLER, 20),  # 固体废物管理情况
     Item("recycler.transport", GradedRole.RECYCLER, 20),  # 运输情况
     Item("recycler.storage_site", GradedRole.RECYCLER, 20),  # 贮存场所管理
+    # The seeds name no transporter checklist; issue 9 names its three subjects.
+    Item("transporter.vehicles", GradedRole.TRANSPORTER, 20),  # 车辆
+    Item("transporter.qualifications", GradedRole.TRANSPORTER, 20),  # 资质
+    Item("transporter.on_time_pickup", GradedRole.TRANSPORTER, 20),  # 按时收运
 )
 DEFAULT_DEDUCTIONS = {
     Reason.NEGATIVE_STOCK: Fraction(5),
@@ -332,14 +337,42 @@ def grade_of(total_tenths: int, settings: Settings, forced: bool = False) -> Gra
     return Grade.D
 
 
+def nothing_due(owed: Sequence[Owed]) -> bool:
+    return not any(o.state is not FilingState.NOT_DUE for o in owed)
+
+
+def combine(
+    parts: Sequence[Part], violation_ids: Iterable[int], nothing_due: bool, settings: Settings
+) -> Breakdown:
+    """The grade of parts computed separately (the online part when an evaluation opens,
+    the offline part when it is submitted)."""
+    total = sum(part.tenths for part in parts)
+    forced_by = tuple(Ref("violation", i) for i in sorted(set(violation_ids)))
+    return Breakdown(tuple(parts), total, grade_of(total, settings, bool(forced_by)), forced_by,
+                     nothing_due)  # fmt: skip
+
+
 def evaluate(evidence: Evidence, marks: Mapping[str, object], settings: Settings) -> Breakdown:
     parts = (
         completeness(evidence.owed, settings),
         truthfulness(evidence, settings),
         offline(evidence.roles, marks, settings),
     )
-    total = sum(part.tenths for part in parts)
-    forced_by = tuple(Ref("violation", i) for i in sorted(set(evidence.violation_ids)))
-    nothing_due = not any(o.state is not FilingState.NOT_DUE for o in evidence.owed)
-    return Breakdown(parts, total, grade_of(total, settings, bool(forced_by)), forced_by,
-                     nothing_due)  # fmt: skip
+    return combine(parts, evidence.violation_ids, nothing_due(evidence.owed), settings)
+
+
+def part_to_dict(part: Part) -> dict:
+    """A part as stored JSON, exact: points as "numerator/denominator" text."""
+    return {"name": part.name, "max": part.max_points, "exact": str(part.exact),
+            "deductions": [{"reason": d.reason.value, "points": str(d.points),
+                            "subject": d.subject, "rows": [list(r) for r in d.refs]}
+                           for d in part.deductions]}  # fmt: skip
+
+
+def part_from_dict(data: Mapping) -> Part:
+    deductions = tuple(
+        Deduction(Reason(d["reason"]), Fraction(d["points"]),
+                  tuple(Ref(t, int(i)) for t, i in d["rows"]), d["subject"])
+        for d in data["deductions"]
+    )  # fmt: skip
+    return Part(data["name"], int(data["max"]), Fraction(data["exact"]), deductions)

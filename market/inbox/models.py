@@ -3,7 +3,7 @@ worded when read, so each reader sees it in their own language."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from market.db import UTCDateTime, utcnow
@@ -11,10 +11,16 @@ from market.extensions import db
 
 
 class Message(db.Model):
+    """To an enterprise's members, or to a park's administrators (park_id)."""
+
     __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint("(enterprise_id IS NULL) <> (park_id IS NULL)", name="one_recipient"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("parks.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     link: Mapped[str] = mapped_column(String(200), default="")  # a path inside the site

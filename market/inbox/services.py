@@ -20,6 +20,15 @@ def notify(enterprise_id: int, kind: str, link: str = "", **params) -> Message:
     return message
 
 
+def notify_park(park_id: int, kind: str, link: str = "", **params) -> Message:
+    """A message to every administrator of the park (they share one inbox)."""
+    message = Message(
+        park_id=park_id, kind=kind, link=link, params=json.dumps(params, ensure_ascii=False)
+    )
+    db.session.add(message)
+    return message
+
+
 def params(message: Message) -> dict:
     return json.loads(message.params or "{}")
 
@@ -89,6 +98,7 @@ def wording(message: Message) -> str:
             "The recycler of deal #%(deal)s accepts up to %(kg)s kg beyond the deal quantity.", **p
         ),
         **_manifest_texts(p),
+        **_credit_texts(p),
     }
     return texts[message.kind]() if message.kind in texts else message.kind
 
@@ -122,14 +132,54 @@ def _manifest_texts(p: dict) -> dict:
     }
 
 
+def _credit_texts(p: dict) -> dict:
+    return {
+        "credit_published": lambda: _(
+            "Your credit grade %(grade)s was published; it is valid until %(until)s.", **p
+        ),
+        "credit_appealed": lambda: _(
+            "%(enterprise)s appealed its credit grade %(grade)s; an administrator who did "
+            "not grade it decides.",
+            **p,
+        ),
+        "credit_appeal_upheld": lambda: _(
+            "Your appeal was turned down; your credit grade stays %(grade)s.", **p
+        ),
+        "credit_appeal_changed": lambda: _(
+            "Your appeal succeeded; your credit grade is now %(grade)s.", **p
+        ),
+        "credit_forced_d": lambda: _(
+            "A confirmed serious violation set your credit grade to D.", **p
+        ),
+        "credit_expiring": lambda: _(
+            "The credit grade %(grade)s of %(enterprise)s ends on %(until)s; a new "
+            "evaluation is due.",
+            **p,
+        ),
+        "credit_expired": lambda: _("Your credit grade %(grade)s has expired.", **p),
+        "bid_grade_d": lambda: _(
+            "%(bidder)s, bidding on “%(lot)s”, now has credit grade D; its bid is flagged.",
+            **p,
+        ),
+    }
+
+
+def addressed_to(user) -> object:
+    """The messages a user reads: their enterprise's, or their park's as an administrator."""
+    if getattr(user, "admin_park_id", None) is not None:
+        return Message.park_id == user.admin_park_id
+    return Message.enterprise_id == user.enterprise_id
+
+
 def _unseen(user):
     seen = exists().where(MessageRead.message_id == Message.id, MessageRead.user_id == user.id)
-    return (Message.enterprise_id == user.enterprise_id) & ~seen
+    return addressed_to(user) & ~seen
 
 
 def unread_count(user) -> int:
-    """Messages to the user's enterprise that this user has not seen."""
-    if getattr(user, "enterprise_id", None) is None:
+    """Messages to the user's enterprise (or park, for an administrator) that this user
+    has not seen."""
+    if user is None or (user.enterprise_id is None and user.admin_park_id is None):
         return 0
     return db.session.scalar(db.select(db.func.count(Message.id)).where(_unseen(user))) or 0
 

@@ -1,12 +1,11 @@
 """The inbox page."""
 
 from flask import Blueprint, render_template
-from flask_login import current_user
+from flask_login import current_user, login_required
 
-from market.accounts.auth import member_required
 from market.extensions import db
 from market.inbox.models import Message
-from market.inbox.services import mark_seen, params, unread_count, unseen_ids, wording
+from market.inbox.services import addressed_to, mark_seen, params, unread_count, unseen_ids, wording
 from market.listings.models import Bid
 from market.listings.states import BidStatus
 
@@ -14,13 +13,12 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 
 @bp.get("/")
-@member_required
+@login_required
 def index():
-    """The enterprise's messages; those on the page shown are read for this user only."""
+    """An enterprise's members read its messages, a park's administrators theirs; those
+    on the page shown are read for this user only."""
     page = db.paginate(
-        db.select(Message)
-        .filter_by(enterprise_id=current_user.enterprise_id)
-        .order_by(Message.id.desc()),
+        db.select(Message).where(addressed_to(current_user)).order_by(Message.id.desc()),
         per_page=30,
         error_out=False,
     )

@@ -14,7 +14,12 @@ from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.formatting import price_label
 from market.inbox.services import notify
-from market.listings.checks import finite_decimal, price_fen, require_role
+from market.listings.checks import (
+    finite_decimal,
+    price_fen,
+    require_bidder_not_grade_d,
+    require_role,
+)
 from market.listings.lifecycle import BIDS, SUPPLY, move_bid, transition
 from market.listings.models import MAX_KG, Bid, DemandListing, SupplyListing
 from market.listings.states import BidEvent, BidStatus, ListingEvent
@@ -173,6 +178,7 @@ def _valid_until(data: BidInput, lot: SupplyListing, now: datetime) -> datetime:
 
 def place_bid(user: User, lot_id: int, data: BidInput) -> Bid:
     require_role(user, Role.RECYCLER)
+    require_bidder_not_grade_d(user)
     now = utcnow()
     lot = lock_lot(lot_id)
     _check_open(lot, user, now)

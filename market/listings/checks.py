@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from market import clock
 from market.accounts.models import Role, User
 from market.accounts.services import check_in_china
 from market.db import yuan_to_fen
@@ -91,6 +92,17 @@ def require_role(user: User, role: Role) -> None:
         if role == Role.GENERATOR:
             raise Forbidden(_("Only waste generators post supply listings."))
         raise Forbidden(_("Only recyclers and disposers post demand listings."))
+
+
+def require_bidder_not_grade_d(user: User) -> None:
+    """Grade D (不良) is excluded from bidding, as from ranking, while it is in force."""
+    if user.enterprise is not None and user.enterprise.grade_on(clock.today()) == "D":
+        raise Forbidden(
+            _(
+                "Your enterprise's credit grade is D (poor): it may not bid until a better "
+                "grade is published."
+            )
+        )
 
 
 def require_owner(user: User, listing) -> None:

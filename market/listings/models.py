@@ -191,6 +191,8 @@ class Bid(db.Model):
     match_score: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when the bidder's credit grade fell to D while this bid stood (shown to the generator)
+    grade_d_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     listing: Mapped[SupplyListing] = relationship()
     enterprise: Mapped[Enterprise] = relationship()

@@ -7,8 +7,11 @@ ranking on another thread reads one whole snapshot, before or after the change).
 processes, by at most MATCHING_REFRESH_SECONDS (default 1 s) after the change is
 committed: each ranking first re-reads listings whose updated_at is newer than
 the last read minus a 60 s margin. A transaction that commits more than 60 s
-after it stamped updated_at, or a credit grade change, is picked up by the full
-rebuild every MATCHING_REBUILD_SECONDS (default 600 s).
+after it stamped updated_at is picked up by the full rebuild every
+MATCHING_REBUILD_SECONDS (default 600 s). A credit grade change is seen at once in
+every worker: it raises the grade version (market.credit), which each ranking compares
+with the one its index last read, and the refresh then re-reads the listings of every
+enterprise whose evaluation changed since the last read.
 """
 
 import threading
@@ -23,6 +26,8 @@ from sqlalchemy.orm import selectinload
 from market import clock
 from market.accounts.models import Enterprise, Licence, ParkMatchSettings
 from market.catalog.models import WasteCode
+from market.credit import queries as credit_queries
+from market.credit.models import Evaluation
 from market.db import utcnow
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
@@ -78,7 +83,7 @@ def _demand_rows(condition):
             .where(condition)
             .options(
                 selectinload(DemandListing.codes),
-                selectinload(DemandListing.enterprise),
+                selectinload(DemandListing.enterprise).selectinload(Enterprise.evaluation_in_force),
                 selectinload(DemandListing.licence).selectinload(Licence.codes),
             )
         )
@@ -92,7 +97,10 @@ def _supply_rows(condition):
         db.session.execute(
             db.select(SupplyListing)
             .where(condition)
-            .options(selectinload(SupplyListing.waste_code), selectinload(SupplyListing.enterprise))
+            .options(
+                selectinload(SupplyListing.waste_code),
+                selectinload(SupplyListing.enterprise).selectinload(Enterprise.evaluation_in_force),
+            )
         )
         .scalars()
         .all()
@@ -108,6 +116,7 @@ class _State:
     watermark: object  # datetime of the last read
     day: date
     dirty: bool = False
+    grades: int = 0  # the credit grade version this index last read
 
 
 _lock = threading.Lock()
@@ -115,23 +124,30 @@ _states: dict[str, _State] = {}
 
 
 def _build(today: date) -> _State:
-    started = utcnow()
+    started, grades = utcnow(), credit_queries.grade_version()
     demands = [demand_of(r, today) for r in _demand_rows(_open(DemandListing, today))]
     supplies = [supply_of(r, today) for r in _supply_rows(_open(SupplyListing, today))]
     now = time.monotonic()
     return _State(
-        LiveIndex.for_demand(demands), LiveIndex.for_supply(supplies), now, now, started, today
+        LiveIndex.for_demand(demands),
+        LiveIndex.for_supply(supplies),
+        now,
+        now,
+        started,
+        today,
+        grades=grades,
     )
 
 
-def _refresh(state: _State, today: date) -> None:
+def _refresh(state: _State, today: date, grades: int) -> None:
     started = utcnow()
     since = state.watermark - MARGIN
+    regraded = db.select(Evaluation.enterprise_id).where(Evaluation.updated_at >= since)
     for model, index, rows_of, convert in (
         (DemandListing, state.demand, _demand_rows, demand_of),
         (SupplyListing, state.supply, _supply_rows, supply_of),
     ):
-        changed = rows_of(model.updated_at >= since)
+        changed = rows_of((model.updated_at >= since) | model.enterprise_id.in_(regraded))
         live = [
             convert(r, today)
             for r in changed
@@ -141,6 +157,7 @@ def _refresh(state: _State, today: date) -> None:
         gone = [r.id for r in changed if r.id not in live_ids]
         index.apply(live, gone)
     state.watermark, state.checked_at, state.dirty = started, time.monotonic(), False
+    state.grades = grades
 
 
 def _state(today: date) -> _State:
@@ -155,8 +172,14 @@ def _state(today: date) -> _State:
             or now - state.built_at >= config["MATCHING_REBUILD_SECONDS"]
         ):
             state = _states[key] = _build(today)
-        elif state.dirty or now - state.checked_at >= config["MATCHING_REFRESH_SECONDS"]:
-            _refresh(state, today)
+        else:
+            grades = credit_queries.grade_version()  # read before the listings it covers
+            if (
+                state.dirty
+                or grades != state.grades
+                or now - state.checked_at >= config["MATCHING_REFRESH_SECONDS"]
+            ):
+                _refresh(state, today, grades)
         return state
 
 

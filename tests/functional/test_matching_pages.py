@@ -20,8 +20,8 @@ def recycler(codes=("ISW-17-01-01",), km_north=0.0, grade=None, radius=50, **dem
     enterprise = factories.enterprise(
         ("recycler",), lat=park.lat + km_north / 111.195, lon=park.lon
     )
-    enterprise.credit_grade = grade
-    enterprise.credit_grade_until = TODAY + timedelta(days=700) if grade else None
+    if grade:
+        factories.graded(enterprise, grade, valid_until=TODAY + timedelta(days=700))
     licence = factories.licence(enterprise, codes=list(codes))
     user = factories.user(enterprise)
     demand.setdefault("title", f"收购 {codes[0]} 距 {km_north} 公里")

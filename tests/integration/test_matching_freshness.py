@@ -1,6 +1,6 @@
 """How stale a ranking can be (README, market/matching/service.py): changes made in
 this process show at once; changes committed by another worker show once the
-refresh interval has passed; grade changes show after the periodic rebuild."""
+refresh interval has passed; a credit grade published by another worker shows at once."""
 
 from datetime import timedelta
 
@@ -80,8 +80,9 @@ def test_a_change_stamped_before_the_last_read_but_committed_later_is_not_lost(w
     assert ids(lot) == [draft.id]
 
 
-def test_grade_changes_show_after_the_periodic_rebuild(world, intervals):
-    intervals["MATCHING_REFRESH_SECONDS"] = 0
+def test_a_grade_published_by_another_worker_moves_the_ranking_at_once(world, intervals):
+    """No refresh interval, no rebuild: the grade version tells this process."""
+    intervals["MATCHING_REFRESH_SECONDS"] = 3600
     intervals["MATCHING_REBUILD_SECONDS"] = 3600
     lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
     demand = factories.demand(world.recycler)
@@ -92,13 +93,24 @@ def test_grade_changes_show_after_the_periodic_rebuild(world, intervals):
     )
     db.session.commit()
     assert ids(lot) == [demand.id]
-    db.session.execute(
-        update(Enterprise)
-        .where(Enterprise.id == world.recycler.enterprise_id)
-        .values(credit_grade="D", credit_grade_until=utcnow().date() + timedelta(days=30))
-    )
+    recycler = db.session.get(Enterprise, world.recycler.enterprise_id)
+    factories.graded(recycler, "D", tell=True)  # another worker: no mark_dirty here
     db.session.commit()
-    assert ids(lot) == [demand.id]  # not yet
+    assert ids(lot) == []  # D is excluded from the ranking at once
+
+
+def test_without_the_version_a_grade_written_behind_its_back_waits(world, intervals):
+    """The control for the test above: the version is what carries the news."""
+    intervals["MATCHING_REFRESH_SECONDS"] = 3600
+    intervals["MATCHING_REBUILD_SECONDS"] = 3600
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    demand = factories.demand(world.recycler)
+    db.session.commit()
+    assert ids(lot) == [demand.id]
+    recycler = db.session.get(Enterprise, world.recycler.enterprise_id)
+    factories.graded(recycler, "D", tell=False)
+    db.session.commit()
+    assert ids(lot) == [demand.id]  # not told
     intervals["MATCHING_REBUILD_SECONDS"] = 0
     assert ids(lot) == []
 

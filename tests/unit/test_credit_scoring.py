@@ -35,7 +35,7 @@ from market.manifests.periods import FilingState, Kind, Tier, parse, periods_bet
 D = date
 S = Settings()
 GEN = frozenset({GradedRole.GENERATOR})
-BOTH = frozenset(GradedRole)
+BOTH = frozenset({GradedRole.GENERATOR, GradedRole.RECYCLER})
 FULL_GEN = {
     "generator.management_system": 15,
     "generator.reduction": 15,
@@ -309,3 +309,47 @@ def test_the_module_imports_no_flask_and_no_database():
         "('flask', 'flask_sqlalchemy', 'sqlalchemy')]; print(bad); assert not bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+TRANSPORTER = frozenset({GradedRole.TRANSPORTER})
+FULL_TRA = {
+    "transporter.vehicles": 20,
+    "transporter.qualifications": 20,
+    "transporter.on_time_pickup": 20,
+}
+
+
+def test_a_transporter_is_graded_on_its_own_checklist():
+    assert offline(TRANSPORTER, FULL_TRA, S).exact == 60
+    late_pickups = offline(TRANSPORTER, {**FULL_TRA, "transporter.on_time_pickup": 5}, S)
+    assert late_pickups.exact == 60 - 15  # its 60 checklist points map one to one
+    assert late_pickups.deductions[0].subject == "transporter.on_time_pickup"
+    with pytest.raises(ScoringError) as refused:
+        offline(TRANSPORTER, {**FULL_TRA, "generator.reduction": 15}, S)
+    assert refused.value.problem is Problem.UNKNOWN_ITEM
+
+
+def test_a_transporter_that_files_nothing_keeps_full_online_marks():
+    result = evaluate(Evidence(TRANSPORTER), FULL_TRA, S)
+    assert (result.total_tenths, result.grade, result.nothing_due) == (1000, Grade.A, True)
+
+
+def test_parts_computed_apart_and_combined_grade_like_evaluate():
+    from market.credit.scoring import combine, nothing_due
+
+    evidence = Evidence(GEN, owed(LATE, MISSING, ON), violation_ids=[7])
+    marks = {**FULL_GEN, "generator.reduction": 7}
+    whole = evaluate(evidence, marks, S)
+    parts = [completeness(evidence.owed, S), truthfulness(evidence, S),
+             offline(evidence.roles, marks, S)]  # fmt: skip
+    apart = combine(parts, evidence.violation_ids, nothing_due(evidence.owed), S)
+    assert apart == whole and apart.grade is Grade.D and apart.forced_by == (Ref("violation", 7),)
+
+
+def test_a_stored_part_comes_back_exact():
+    from market.credit.scoring import part_from_dict, part_to_dict
+
+    part = completeness(owed(LATE, ON, ON), S)  # 20/3 a filing: thirds, not tenths
+    stored = json.loads(json.dumps(part_to_dict(part)))
+    assert part_from_dict(stored) == part
+    assert part_from_dict(stored).exact == F(50, 3)
