@@ -101,4 +101,7 @@ def test_park_administrators_read_the_parks_messages_in_their_inbox(graded, monk
     login(client, graded.second)
     page = client.get("/inbox/").get_data(as_text=True)
     assert graded.generator.enterprise.name in page
-    assert unread_count(graded.admin) == 0  # one inbox for the park's administrators
+    # One inbox for the park's administrators, read state per user (issue 12): the
+    # second administrator's reading leaves the message unread for the first.
+    assert unread_count(graded.second) == 0
+    assert unread_count(graded.admin) == 1
