@@ -233,7 +233,8 @@ class DemandIndex(LiveRows):
 
     def _holds(self, name: str, entries: np.ndarray, value: int) -> np.ndarray:
         """Whether each entry's table row `name` holds value."""
-        found = self.e_table[name][entries] == value
+        found = np.take(self.e_table[name], entries, axis=0) == value  # a row gather:
+        # np.take on axis 0 is ~10x faster than fancy indexing of a 2-d array
         return found.view(np.dtype(f"u{WIDTH}")).ravel() != 0
 
     def _postings_of(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
