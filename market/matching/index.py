@@ -20,9 +20,20 @@ from market.matching.rows import (
     tree_reach,
     whole_market,
 )
-from market.matching.scoring import EXAMPLES, Pairs, grade_index, rank, whole_metres_km
+from market.matching.scoring import (
+    EXAMPLES,
+    GRADE_D,
+    GRADES,
+    grade_index,
+    lowest,
+    rounded_score,
+    top_k,
+    whole_metres_km,
+)
 from market.matching.types import (
     Demand,
+    Filter,
+    Match,
     Ranking,
     Settings,
     Supply,
@@ -42,16 +53,14 @@ NO_GROUPS = (np.empty(0), np.empty(0))
 POSTING_ARRAYS = ("p_row", "p_code", "p_sub", "p_cat", "p_licensed")
 # Row values copied into entry order: a query's entries are a few contiguous runs, so
 # reading them there is sequential, where reading them by row is a random gather.
-COPIED = (
-    "ids",
-    "enterprise",
-    "radius",
-    "remaining",
-    "grade",
-    "has_licence",
-    "lic_from",
-    "lic_until",
-)
+COPIED = ("ids", "enterprise", "radius", "remaining", "grade")
+# Where a chord between unit vectors is compared with a radius, the decision is taken
+# from the chord only when the road km is this far from the radius; nearer, the km is
+# computed as the plain path computes it (haversine, whole metres) and compared.
+CHORD_MARGIN_KM = 0.002
+# The first hard filter each recycler fails that depends only on the recycler and the
+# day (capacity, licence, credit), as an index into Filter; -1: none.
+FILTER_NUMBER = {name: i for i, name in enumerate(Filter)}
 
 
 @dataclass
@@ -106,6 +115,7 @@ class DemandIndex(LiveRows):
     def _copy_rows(self) -> None:
         self.post = {name: getattr(self, name)[self.e_row] for name in COPIED}
         self.e_radius = self.post["radius"]
+        self._cache: dict = {}  # per road factor: chord thresholds; per day: filters
 
     def _index_postings_by_row(self) -> None:
         """Each row's postings, to count the codes of a few rows (own, retired)."""
@@ -213,8 +223,12 @@ class DemandIndex(LiveRows):
         self.e_count = np.diff(np.r_[self.e_start, len(p_row)])
         self.e_row = p_row[self.e_start]
         self.e_key = key[self.e_start]
-        self.e_lat, self.e_lon = self.coords[self.e_row, 0], self.coords[self.e_row, 1]
-        self.e_cos = np.cos(self.e_lat)
+        # Unit vectors: the squared chord to a lot is a few multiplications where the
+        # haversine takes two sines and an arcsine per entry.
+        lat, lon = self.coords[self.e_row, 0], self.coords[self.e_row, 1]
+        self.e_x = np.cos(lat) * np.cos(lon)
+        self.e_y = np.cos(lat) * np.sin(lon)
+        self.e_z = np.sin(lat)
         self._code_table()
 
     def _code_table(self) -> None:
@@ -246,17 +260,65 @@ class DemandIndex(LiveRows):
 
     def candidates(self, supply: Supply, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
         """The entries of the lot's category near enough for their band, in key order,
-        with great-circle km (a superset: the caller applies each radius)."""
+        with the squared chord to the lot (a superset: the caller applies each radius)."""
         numbers, radius = self.group_arrays.get(self.vocab.get(supply.code.category), NO_GROUPS)
         lo, hi = strips.query_bounds(
             numbers, tree_reach(radius, road_factor), supply.lat, supply.lon
         )
         entries = strips.runs(self.e_key, lo, hi)
+        x0, y0, z0 = unit_vector(supply.lat, supply.lon)
+        dx = np.take(self.e_x, entries) - x0
+        dy = np.take(self.e_y, entries) - y0
+        dz = np.take(self.e_z, entries) - z0
+        dx *= dx
+        dy *= dy
+        dz *= dz
+        dx += dy
+        dx += dz
+        return entries, dx
+
+    def road_km(self, entries: np.ndarray, supply: Supply, road_factor: float) -> np.ndarray:
+        """Road km to these entries as the plain path computes it (whole metres)."""
+        rows = self.e_row[entries]
+        lat, lon = self.coords[rows, 0], self.coords[rows, 1]
         lat0, lon0 = np.radians(supply.lat), np.radians(supply.lon)
-        km = strips.haversine_km(
-            self.e_lat[entries], self.e_lon[entries], self.e_cos[entries], lat0, lon0
-        )
-        return entries, km
+        km = strips.haversine_km(lat, lon, np.cos(lat), lat0, lon0)
+        return whole_metres_km(km * road_factor)
+
+    def _chord_limits(self, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry, squared chords below which it is surely within its radius and above
+        which it is surely not (CHORD_MARGIN_KM either side; float32, rounded outward)."""
+        key = ("chord", road_factor)
+        if key not in self._cache:
+            theta = np.stack([self.e_radius - CHORD_MARGIN_KM, self.e_radius + CHORD_MARGIN_KM])
+            theta /= road_factor * strips.EARTH_KM
+            chord2 = (2.0 * np.sin(np.clip(theta, 0.0, np.pi) / 2.0)) ** 2
+            chord2[0][theta[0] <= 0] = -1.0  # nothing is surely inside a radius this small
+            chord2[1][theta[1] >= np.pi] = 5.0  # nothing is surely outside this one
+            inner, outer = chord2.astype(np.float32)
+            inner = np.where(inner > chord2[0], np.nextafter(inner, np.float32(-np.inf)), inner)
+            outer = np.where(outer < chord2[1], np.nextafter(outer, np.float32(np.inf)), outer)
+            self._cache[key] = (inner, outer)
+        return self._cache[key]
+
+    def _day_filters(self, today, hazardous: bool) -> np.ndarray:
+        """Per entry, the first of capacity, licence, credit it fails on the day (int8
+        index into Filter; -1: none). Cached: a day and a kind of lot ask it again."""
+        day = day_number(today, 0)
+        key = ("day", day, hazardous)
+        if key not in self._cache:
+            if len(self._cache) > 8:
+                self._cache = {k: v for k, v in self._cache.items() if k[0] == "chord"}
+            rows = self.e_row
+            licence_ok = (self.lic_from[rows] <= day) & (day <= self.lic_until[rows])
+            if hazardous:
+                licence_ok &= self.has_licence[rows]
+            first = np.full(len(rows), -1, np.int8)
+            first[self.post["grade"] == GRADE_D] = FILTER_NUMBER[Filter.CREDIT]
+            first[~licence_ok] = FILTER_NUMBER[Filter.LICENCE]
+            first[self.post["remaining"] <= 0] = FILTER_NUMBER[Filter.CAPACITY]
+            self._cache[key] = first
+        return self._cache[key]
 
     def rank(self, supply: Supply, settings: Settings, today, k: int = 10) -> Ranking:
         return self._rank(
@@ -269,10 +331,15 @@ class DemandIndex(LiveRows):
         """`rank` for each lot (the all-pairs entry point of bench/matching.py)."""
         return [self.rank(s, settings, today, k) for s in supplies]
 
-    def _rank(self, supply: Supply, entries, km, settings: Settings, today, k: int) -> Ranking:
+    def _rank(self, supply: Supply, entries, chord2, settings: Settings, today, k: int):
         """Rank the live recyclers within their own radius; count everyone else."""
-        km = whole_metres_km(km * settings.road_factor)
-        inside = km <= self.e_radius[entries]
+        inner, outer = self._chord_limits(settings.road_factor)
+        inside = chord2 <= np.take(inner, entries)
+        unsure = np.flatnonzero(~inside & (chord2 <= np.take(outer, entries)))
+        if len(unsure):  # within CHORD_MARGIN_KM of the radius: decide as the plain path
+            near = entries[unsure]
+            km = self.road_km(near, supply, settings.road_factor)
+            inside[unsure] = km <= self.e_radius[near]
         outside = ~inside
         if self.n_alive < len(self.ids):  # some rows retired: look them up
             alive = self.alive[self.e_row[entries]]
@@ -280,10 +347,76 @@ class DemandIndex(LiveRows):
             outside &= alive
         keep = np.flatnonzero(inside)
         missed = self._near_misses(entries[outside], supply)
-        entries, km = entries[keep], km[keep]
+        entries, chord2 = entries[keep], chord2[keep]
         level = self._entry_level(entries, supply)
-        within = rank(self._pairs(entries, level, km, supply, today), settings, k)
+        first = np.take(self._day_filters(today, supply.code.hazardous), entries)
+        first[np.isnan(level)] = FILTER_NUMBER[Filter.CODE]
+        first[np.take(self.post["enterprise"], entries) == supply.enterprise_id] = 0
+        counts = np.bincount(first.astype(np.int64) + 1, minlength=len(Filter) + 1)
+        excluded, examples = {}, {}
+        for i, name in enumerate(Filter):
+            if counts[i + 1]:
+                excluded[name] = int(counts[i + 1])
+                if name != Filter.SAME_ENTERPRISE:  # whole_market lists the own rows
+                    examples[name] = lowest(np.take(self.post["ids"], entries[first == i]))
+        ok = np.flatnonzero(first < 0)
+        matches = self._top(supply, entries[ok], level[ok], chord2[ok], settings, k)
+        within = Ranking(matches, excluded, examples, len(entries), len(ok))
         return self._whole_market(within, supply, missed)
+
+    def _top(self, supply: Supply, entries, level, chord2, settings: Settings, k: int):
+        """The best k of these eligible entries, in the order of scoring.top_k.
+
+        Only a pool is scored exactly: a bound on each entry's score (its distance part
+        from the chord, which is never longer than the arc) keeps every entry that could
+        reach the k-th best exact score of the k entries with the best bounds."""
+        post, w = self.post, settings.weights.as_tuple()
+        radius = np.take(self.e_radius, entries)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            capacity = np.clip(
+                np.take(post["remaining"], entries) / np.maximum(supply.quantity_kg, 1), 0.0, 1.0
+            )
+        values = np.array([settings.grade_value(g) for g in GRADES])
+        credit = values[np.take(post["grade"], entries)]
+        pool = np.arange(len(entries))
+        if len(entries) > 4 * k and w[1] >= 0:
+            km_low = np.sqrt(chord2) * (settings.road_factor * strips.EARTH_KM * (1 - 1e-9))
+            km_low -= 0.001
+            with np.errstate(divide="ignore", invalid="ignore"):
+                distance = np.clip(1.0 - km_low / radius, 0.0, 1.0)
+            bound = w[0] * level + w[2] * capacity + w[3] * credit + w[1] * distance
+            best = np.argpartition(-bound, k - 1)[:k]
+            cut = self._scores(supply, entries, level, capacity, credit, radius, best, settings)
+            pool = np.flatnonzero(bound >= cut[0].min() - 2e-9)
+        total, km, distance = self._scores(
+            supply, entries, level, capacity, credit, radius, pool, settings
+        )
+        ids = np.take(post["ids"], entries[pool])
+        grade = np.take(post["grade"], entries[pool])
+        return [
+            Match(
+                id=int(ids[r]),
+                score=float(total[r]),
+                code=float(level[pool[r]]),
+                distance_km=float(km[r]),
+                distance=float(distance[r]),
+                capacity=float(capacity[pool[r]]),
+                credit=float(credit[pool[r]]),
+                grade=GRADES[int(grade[r])],
+            )
+            for r in top_k(total, km, ids, k)
+        ]
+
+    def _scores(self, supply, entries, level, capacity, credit, radius, which, settings):
+        """Exact scores (as scoring.scores adds them), road km and distance parts."""
+        km = self.road_km(entries[which], supply, settings.road_factor)
+        w = settings.weights.as_tuple()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            distance = np.clip(1.0 - km / radius[which], 0.0, 1.0)
+        total = rounded_score(
+            w[0] * level[which] + w[1] * distance + w[2] * capacity[which] + w[3] * credit[which]
+        )
+        return total, km, distance
 
     def _near_misses(self, entries: np.ndarray, supply: Supply) -> list[int]:
         """A few recyclers the search returned that fit the lot but whose own radius is
@@ -325,21 +458,12 @@ class DemandIndex(LiveRows):
             exact, LEVEL["exact"], np.where(same_sub, LEVEL["subcategory"], LEVEL["category"])
         )
 
-    def _pairs(self, entries, level, km, supply: Supply, today) -> Pairs:
-        """The pairs of the lot and the recyclers of these entries."""
-        post = self.post
-        day = day_number(today, 0)
-        licence_ok = (post["lic_from"][entries] <= day) & (day <= post["lic_until"][entries])
-        if supply.code.hazardous:
-            licence_ok &= post["has_licence"][entries]
-        return Pairs(
-            ids=post["ids"][entries],
-            same_enterprise=post["enterprise"][entries] == supply.enterprise_id,
-            code=level,
-            distance_km=km,
-            radius_km=self.e_radius[entries],
-            remaining_kg=post["remaining"][entries],
-            quantity_kg=np.int64(supply.quantity_kg),
-            licence_ok=licence_ok,
-            grade=post["grade"][entries],
-        )
+
+def unit_vector(lat_deg: float, lon_deg: float) -> tuple[float, float, float]:
+    """The point on the unit sphere, computed as the entries' vectors are (numpy)."""
+    lat, lon = np.radians(np.array([lat_deg])), np.radians(np.array([lon_deg]))
+    return (
+        float((np.cos(lat) * np.cos(lon))[0]),
+        float((np.cos(lat) * np.sin(lon))[0]),
+        float(np.sin(lat)[0]),
+    )
