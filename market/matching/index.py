@@ -6,6 +6,8 @@ so a lot near the edge of a province does not pull every far-away recycler with 
 small radius into its candidate set.
 """
 
+import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +27,7 @@ from market.matching.scoring import (
     GRADE_D,
     GRADES,
     grade_index,
-    lowest,
     rounded_score,
-    top_k,
     whole_metres_km,
 )
 from market.matching.types import (
@@ -53,7 +53,7 @@ NO_GROUPS = (np.empty(0), np.empty(0))
 POSTING_ARRAYS = ("p_row", "p_code", "p_sub", "p_cat", "p_licensed")
 # Row values copied into entry order: a query's entries are a few contiguous runs, so
 # reading them there is sequential, where reading them by row is a random gather.
-COPIED = ("ids", "enterprise", "radius", "remaining", "grade")
+COPIED = ("enterprise", "radius", "remaining", "grade")
 # Where a chord between unit vectors is compared with a radius, the decision is taken
 # from the chord only when the road km is this far from the radius; nearer, the km is
 # computed as the plain path computes it (haversine, whole metres) and compared.
@@ -61,6 +61,10 @@ CHORD_MARGIN_KM = 0.002
 # The first hard filter each recycler fails that depends only on the recycler and the
 # day (capacity, licence, credit), as an index into Filter; -1: none.
 FILTER_NUMBER = {name: i for i, name in enumerate(Filter)}
+FILTERS = tuple(Filter)
+# Pairs (lot, recycler entry) ranked together by rank_many: lots are taken in chunks of
+# about this many pairs, so the chunk's arrays stay within a few tens of MB.
+CHUNK_PAIRS = 1 << 20
 
 
 @dataclass
@@ -114,6 +118,12 @@ class DemandIndex(LiveRows):
 
     def _copy_rows(self) -> None:
         self.post = {name: getattr(self, name)[self.e_row] for name in COPIED}
+        # Ids as ranks (int32): sorting by rank is sorting by id, and a rank packs into
+        # one int64 sort key with a lot and a filter.
+        self.rows_by_id = np.argsort(self.ids, kind="stable").astype(np.int32)
+        self.id_rank = np.empty(len(self.ids), np.int32)
+        self.id_rank[self.rows_by_id] = np.arange(len(self.ids), dtype=np.int32)
+        self.post["rank"] = self.id_rank[self.e_row]
         self.e_radius = self.post["radius"]
         self._cache: dict = {}  # per road factor: chord thresholds; per day: filters
 
@@ -142,21 +152,6 @@ class DemandIndex(LiveRows):
         )
         licensed = (set(self.p_code[p][self.p_licensed[p]]) for p in posts)
         self.rows_licensed = decrement(self.rows_licensed, (k for c in licensed for k in c))
-
-    def _fits(self, posts: np.ndarray, supply: Supply) -> bool:
-        if supply.code.hazardous:
-            code = self.vocab.get(supply.code.code)
-            return bool(np.any((self.p_code[posts] == code) & self.p_licensed[posts]))
-        return bool(np.any(self.p_cat[posts] == self.vocab.get(supply.code.category)))
-
-    def _whole_market(self, within: Ranking, supply: Supply, missed: list[int]) -> Ranking:
-        own = self.own_rows(supply.enterprise_id)
-        own_fit = sum(self._fits(p, supply) for p in self._posts_of(own))
-        if supply.code.hazardous:
-            fit = self.rows_licensed.get(self.vocab.get(supply.code.code), 0)
-        else:
-            fit = self.rows_in_cat.get(self.vocab.get(supply.code.category), 0)
-        return whole_market(within, self.n_alive, self.ids[own], fit - own_fit, missed)
 
     def _posting_arrays(self, demands: list[Demand]) -> None:
         """One posting per (recycler listing, accepted code)."""
@@ -219,7 +214,7 @@ class DemandIndex(LiveRows):
         share its place and radius, so the search and the filters run once per recycler."""
         p_row = self.p_row
         new = np.r_[True, (p_row[1:] != p_row[:-1]) | (group[1:] != group[:-1])]
-        self.e_start = np.flatnonzero(new)[: len(p_row)]
+        self.e_start = _nonzero(new)[: len(p_row)]
         self.e_count = np.diff(np.r_[self.e_start, len(p_row)])
         self.e_row = p_row[self.e_start]
         self.e_key = key[self.e_start]
@@ -245,8 +240,9 @@ class DemandIndex(LiveRows):
             table[entry[fits], slot[fits]] = values[fits]
             self.e_table[name] = table
 
-    def _holds(self, name: str, entries: np.ndarray, value: int) -> np.ndarray:
-        """Whether each entry's table row `name` holds value."""
+    def _holds(self, name: str, entries: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """Whether each entry's table row `name` holds its value."""
+        value = value[:, None] if np.ndim(value) else value
         found = np.take(self.e_table[name], entries, axis=0) == value  # a row gather:
         # np.take on axis 0 is ~10x faster than fancy indexing of a 2-d array
         return found.view(np.dtype(f"u{WIDTH}")).ravel() != 0
@@ -257,33 +253,6 @@ class DemandIndex(LiveRows):
         offsets = np.cumsum(count) - count
         total = int(count.sum())
         return np.repeat(self.e_start[entries] - offsets, count) + np.arange(total), offsets
-
-    def candidates(self, supply: Supply, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
-        """The entries of the lot's category near enough for their band, in key order,
-        with the squared chord to the lot (a superset: the caller applies each radius)."""
-        numbers, radius = self.group_arrays.get(self.vocab.get(supply.code.category), NO_GROUPS)
-        lo, hi = strips.query_bounds(
-            numbers, tree_reach(radius, road_factor), supply.lat, supply.lon
-        )
-        entries = strips.runs(self.e_key, lo, hi)
-        x0, y0, z0 = unit_vector(supply.lat, supply.lon)
-        dx = np.take(self.e_x, entries) - x0
-        dy = np.take(self.e_y, entries) - y0
-        dz = np.take(self.e_z, entries) - z0
-        dx *= dx
-        dy *= dy
-        dz *= dz
-        dx += dy
-        dx += dz
-        return entries, dx
-
-    def road_km(self, entries: np.ndarray, supply: Supply, road_factor: float) -> np.ndarray:
-        """Road km to these entries as the plain path computes it (whole metres)."""
-        rows = self.e_row[entries]
-        lat, lon = self.coords[rows, 0], self.coords[rows, 1]
-        lat0, lon0 = np.radians(supply.lat), np.radians(supply.lon)
-        km = strips.haversine_km(lat, lon, np.cos(lat), lat0, lon0)
-        return whole_metres_km(km * road_factor)
 
     def _chord_limits(self, road_factor: float) -> tuple[np.ndarray, np.ndarray]:
         """Per entry, squared chords below which it is surely within its radius and above
@@ -321,95 +290,174 @@ class DemandIndex(LiveRows):
         return self._cache[key]
 
     def rank(self, supply: Supply, settings: Settings, today, k: int = 10) -> Ranking:
-        return self._rank(
-            supply, *self.candidates(supply, settings.road_factor), settings, today, k
-        )
+        return self.rank_many([supply], settings, today, k)[0]
 
     def rank_many(
         self, supplies: list[Supply], settings: Settings, today, k: int = 10
     ) -> list[Ranking]:
-        """`rank` for each lot (the all-pairs entry point of bench/matching.py)."""
-        return [self.rank(s, settings, today, k) for s in supplies]
+        """`rank` for each lot. The lots of one category are ranked together, each step
+        one array operation over all their pairs (the all-pairs entry point of
+        bench/matching.py); `rank` is this with one lot."""
+        out: list[Ranking | None] = [None] * len(supplies)
+        kinds: dict[tuple[str, bool], list[int]] = {}
+        for i, s in enumerate(supplies):
+            kinds.setdefault((s.code.category, s.code.hazardous), []).append(i)
+        for (category, hazardous), members in kinds.items():
+            lots = _Lots(self, [supplies[i] for i in members], category, hazardous)
+            for i, ranking in zip(members, self._rank_kind(lots, settings, today, k), strict=True):
+                out[i] = ranking
+        return out
 
-    def _rank(self, supply: Supply, entries, chord2, settings: Settings, today, k: int):
-        """Rank the live recyclers within their own radius; count everyone else."""
-        inner, outer = self._chord_limits(settings.road_factor)
-        inside = chord2 <= np.take(inner, entries)
-        unsure = np.flatnonzero(~inside & (chord2 <= np.take(outer, entries)))
+    def _rank_kind(self, lots: "_Lots", settings: Settings, today, k: int) -> list[Ranking]:
+        """Lots of one category and kind, in chunks of about CHUNK_PAIRS pairs."""
+        numbers, radius = self.group_arrays.get(lots.category, NO_GROUPS)
+        reach = tree_reach(radius, settings.road_factor)
+        lo, hi, lot_of = strips.query_bounds_many(numbers, reach, lots.lat, lots.lon, lots.cos)
+        start = np.searchsorted(self.e_key, lo, side="left")
+        length = np.maximum(np.searchsorted(self.e_key, hi, side="right") - start, 0)
+        per_lot = np.cumsum(np.bincount(lot_of, weights=length, minlength=len(lots)))
+        rankings, a = [], 0
+        while a < len(lots):
+            done = per_lot[a - 1] if a else 0.0
+            b = max(a + 1, int(np.searchsorted(per_lot, done + CHUNK_PAIRS, side="right")))
+            r0, r1 = np.searchsorted(lot_of, [a, b])
+            pairs = _Pairs.of(start[r0:r1], length[r0:r1], lot_of[r0:r1] - a)
+            part = lots if (a, b) == (0, len(lots)) else lots.part(a, b)
+            rankings += self._rank_chunk(part, pairs, settings, today, k)
+            a = b
+        return rankings
+
+    def _rank_chunk(self, lots: "_Lots", p: "_Pairs", settings: Settings, today, k: int):
+        """Rank each lot's live recyclers within their own radius; count everyone else."""
+        rf = settings.road_factor
+        inner, outer = self._chord_limits(rf)
+        chord2 = p.chord2(self, lots)
+        inside = chord2 <= inner.take(p.entry)
+        unsure = _nonzero(~inside & (chord2 <= outer.take(p.entry)))
         if len(unsure):  # within CHORD_MARGIN_KM of the radius: decide as the plain path
-            near = entries[unsure]
-            km = self.road_km(near, supply, settings.road_factor)
-            inside[unsure] = km <= self.e_radius[near]
+            near = p.entry[unsure]
+            km = self._road_km(near, lots, lots.at(p.lot, unsure), rf)
+            inside[unsure] = km <= self.e_radius.take(near)
         outside = ~inside
         if self.n_alive < len(self.ids):  # some rows retired: look them up
-            alive = self.alive[self.e_row[entries]]
+            alive = self.alive.take(self.e_row.take(p.entry))
             inside &= alive
             outside &= alive
-        keep = np.flatnonzero(inside)
-        missed = self._near_misses(entries[outside], supply)
-        entries, chord2 = entries[keep], chord2[keep]
-        level = self._entry_level(entries, supply)
-        first = np.take(self._day_filters(today, supply.code.hazardous), entries)
+        missed = self._near_misses(p.entry[outside], p.lot[outside], lots)
+        keep = _nonzero(inside)
+        entry, lot, chord2 = p.entry[keep], p.lot[keep], chord2[keep]
+        level = self._entry_level(entry, lot, lots)
+        first = self._day_filters(today, lots.hazardous).take(entry)
         first[np.isnan(level)] = FILTER_NUMBER[Filter.CODE]
-        first[np.take(self.post["enterprise"], entries) == supply.enterprise_id] = 0
-        counts = np.bincount(first.astype(np.int64) + 1, minlength=len(Filter) + 1)
-        excluded, examples = {}, {}
-        for i, name in enumerate(Filter):
-            if counts[i + 1]:
-                excluded[name] = int(counts[i + 1])
-                if name != Filter.SAME_ENTERPRISE:  # whole_market lists the own rows
-                    examples[name] = lowest(np.take(self.post["ids"], entries[first == i]))
-        ok = np.flatnonzero(first < 0)
-        matches = self._top(supply, entries[ok], level[ok], chord2[ok], settings, k)
-        within = Ranking(matches, excluded, examples, len(entries), len(ok))
-        return self._whole_market(within, supply, missed)
+        first[self.post["enterprise"].take(entry) == lots.at(lots.enterprise, lot)] = 0
+        n = len(lots)
+        key = first + 1 if n == 1 else lot * 8 + (first + 1)
+        counts = np.bincount(key, minlength=8 * n).reshape(n, 8).tolist()
+        examples = self._examples(entry, lot, first, n)
+        ok = _nonzero(first < 0)
+        matches = self._top(entry[ok], lot[ok], level[ok], chord2[ok], lots, settings, k)
+        own, own_fit = self._own(lots)
+        codes = lots.code.tolist()
+        rankings = []
+        for j, supply in enumerate(lots.supplies):
+            c = counts[j]
+            excluded = {name: c[i + 1] for i, name in enumerate(Filter) if c[i + 1]}
+            within = Ranking(matches[j], excluded, examples[j], sum(c), c[0])
+            if supply.code.hazardous:
+                fit = self.rows_licensed.get(codes[j], 0)
+            else:
+                fit = self.rows_in_cat.get(lots.category, 0)
+            ids = self.ids[own[j]]
+            rankings.append(whole_market(within, self.n_alive, ids, fit - own_fit[j], missed[j]))
+        return rankings
 
-    def _top(self, supply: Supply, entries, level, chord2, settings: Settings, k: int):
-        """The best k of these eligible entries, in the order of scoring.top_k.
+    def _road_km(self, entries, lots: "_Lots", lot, road_factor: float) -> np.ndarray:
+        """Road km from lots to entries (pairwise) as the plain path computes it: the
+        haversine of market.geo, in whole metres."""
+        rows = self.e_row.take(entries)
+        lat, lon = self.coords[rows, 0], self.coords[rows, 1]
+        lat0, lon0, cos0 = (lots.at(v, lot) for v in (lots.lat0, lots.lon0, lots.cos))
+        km = strips.haversine_km_pairs(lat, lon, np.cos(lat), lat0, lon0, cos0)
+        return whole_metres_km(km * road_factor)
 
-        Only a pool is scored exactly: a bound on each entry's score (its distance part
+    def _examples(self, entry, lot, first, n: int) -> list[dict]:
+        """Per lot, the lowest ids (EXAMPLES of them) each filter after the enterprise
+        removed: one sort of (lot, filter, id rank) for the chunk."""
+        fail = _nonzero(first > 0)
+        group = first[fail].astype(np.int64) if n == 1 else lot[fail] * 8 + first[fail]
+        key = group << 32 | self.post["rank"].take(entry[fail])
+        key.sort()
+        key = key[first_of_each(key >> 32, EXAMPLES)]
+        ids = self.ids.take(self.rows_by_id.take(key & 0xFFFFFFFF)).tolist()
+        out: list[dict] = [{} for _ in range(n)]
+        for g, i in zip((key >> 32).tolist(), ids, strict=True):
+            out[g >> 3].setdefault(FILTERS[g & 7], []).append(i)
+        return out
+
+    def _top(self, entry, lot, level, chord2, lots: "_Lots", settings: Settings, k: int):
+        """Per lot, the best k of its eligible entries, in the order of scoring.top_k.
+
+        Only a pool is scored exactly. A bound on each entry's score (its distance part
         from the chord, which is never longer than the arc) keeps every entry that could
-        reach the k-th best exact score of the k entries with the best bounds."""
-        post, w = self.post, settings.weights.as_tuple()
-        radius = np.take(self.e_radius, entries)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            capacity = np.clip(
-                np.take(post["remaining"], entries) / np.maximum(supply.quantity_kg, 1), 0.0, 1.0
-            )
+        reach the k-th best exact score of the k entries of its lot with the best bounds;
+        the rest score below that, so below the lot's k-th best."""
+        n = len(lots)
+        if k <= 0 or not len(entry):
+            return [[] for _ in range(n)]
+        w = settings.weights.as_tuple()
+        radius = self.e_radius.take(entry)
         values = np.array([settings.grade_value(g) for g in GRADES])
-        credit = values[np.take(post["grade"], entries)]
-        pool = np.arange(len(entries))
-        if len(entries) > 4 * k and w[1] >= 0:
+        credit = values[self.post["grade"].take(entry)]
+        quantity = lots.at(lots.quantity, lot)  # at least 1
+        capacity = np.clip(self.post["remaining"].take(entry) / quantity, 0.0, 1.0)
+        parts = (entry, lot, level, capacity, credit, radius)
+        size = np.bincount(lot, minlength=n)
+        starts = np.cumsum(size) - size
+        many = _nonzero(size > 4 * k) if w[1] >= 0 else np.empty(0, np.int64)
+        pool = np.ones(len(entry), bool)
+        if len(many):
             km_low = np.sqrt(chord2) * (settings.road_factor * strips.EARTH_KM * (1 - 1e-9))
             km_low -= 0.001
             with np.errstate(divide="ignore", invalid="ignore"):
                 distance = np.clip(1.0 - km_low / radius, 0.0, 1.0)
             bound = w[0] * level + w[2] * capacity + w[3] * credit + w[1] * distance
-            best = np.argpartition(-bound, k - 1)[:k]
-            cut = self._scores(supply, entries, level, capacity, credit, radius, best, settings)
-            pool = np.flatnonzero(bound >= cut[0].min() - 2e-9)
-        total, km, distance = self._scores(
-            supply, entries, level, capacity, credit, radius, pool, settings
-        )
-        ids = np.take(post["ids"], entries[pool])
-        grade = np.take(post["grade"], entries[pool])
-        return [
-            Match(
-                id=int(ids[r]),
-                score=float(total[r]),
-                code=float(level[pool[r]]),
-                distance_km=float(km[r]),
-                distance=float(distance[r]),
-                capacity=float(capacity[pool[r]]),
-                credit=float(credit[pool[r]]),
-                grade=GRADES[int(grade[r])],
+            best = np.concatenate(
+                [np.argpartition(-bound[a : a + m], k - 1)[:k] + a
+                 for a, m in zip(starts[many].tolist(), size[many].tolist(), strict=True)]
+            )  # fmt: skip
+            exact = self._scores(best, parts, lots, settings)[0]
+            cut = np.full(n, -np.inf)
+            cut[many] = np.minimum.reduceat(exact, np.arange(0, len(best), k))
+            pool = bound >= lots.at(cut, lot) - 2e-9
+        pool = _nonzero(pool)
+        total, km, distance = self._scores(pool, parts, lots, settings)
+        rank = self.post["rank"].take(entry[pool])
+        order = np.lexsort((rank, km, -total, lot[pool]))
+        order = order[lots.first_of_each(lot[pool][order], k)]
+        ids = self.ids.take(self.rows_by_id.take(rank[order])).tolist()
+        grade = self.post["grade"].take(entry[pool[order]]).tolist()
+        out: list[list[Match]] = [[] for _ in range(n)]
+        for r, i, g in zip(order.tolist(), ids, grade, strict=True):
+            x = pool[r]
+            out[lot[x]].append(
+                Match(
+                    id=i,
+                    score=float(total[r]),
+                    code=float(level[x]),
+                    distance_km=float(km[r]),
+                    distance=float(distance[r]),
+                    capacity=float(capacity[x]),
+                    credit=float(credit[x]),
+                    grade=GRADES[g],
+                )
             )
-            for r in top_k(total, km, ids, k)
-        ]
+        return out
 
-    def _scores(self, supply, entries, level, capacity, credit, radius, which, settings):
-        """Exact scores (as scoring.scores adds them), road km and distance parts."""
-        km = self.road_km(entries[which], supply, settings.road_factor)
+    def _scores(self, which, parts, lots: "_Lots", settings: Settings):
+        """Exact scores of these pairs (added as scoring.scores adds them), road km and
+        distance parts."""
+        entry, lot, level, capacity, credit, radius = parts
+        km = self._road_km(entry[which], lots, lot[which], settings.road_factor)
         w = settings.weights.as_tuple()
         with np.errstate(divide="ignore", invalid="ignore"):
             distance = np.clip(1.0 - km / radius[which], 0.0, 1.0)
@@ -418,52 +466,171 @@ class DemandIndex(LiveRows):
         )
         return total, km, distance
 
-    def _near_misses(self, entries: np.ndarray, supply: Supply) -> list[int]:
-        """A few recyclers the search returned that fit the lot but whose own radius is
-        short of it: examples for "outside the radius" (the count is exact regardless)."""
-        postings = self._postings_of(entries[: 16 * EXAMPLES])[0][: 16 * EXAMPLES]
-        fits = ~np.isnan(self._code_level(postings, supply))
-        rows = self.p_row[postings[fits]]
-        rows = rows[self.enterprise[rows] != supply.enterprise_id]
-        return [int(i) for i in np.unique(self.ids[rows])[:EXAMPLES]]
+    def _near_misses(self, entries, lot, lots: "_Lots") -> list[list[int]]:
+        """Per lot, a few recyclers the search returned that fit the lot but whose own
+        radius is short of it: examples for "outside the radius" (the count is exact
+        regardless). Each lot looks at the postings of its first few such entries."""
+        n, limit = len(lots), 16 * EXAMPLES
+        out: list[list[int]] = [[] for _ in range(n)]
+        if not len(entries):
+            return out
+        first = lots.first_of_each(lot, limit)
+        entries, lot = entries[first], lot[first]
+        postings, _ = self._postings_of(entries)
+        lot = np.repeat(lot, self.e_count.take(entries))
+        first = lots.first_of_each(lot, limit)
+        postings, lot = postings[first], lot[first]
+        fits = ~np.isnan(self._code_level(postings, lot, lots))
+        rows, lot = self.p_row[postings[fits]], lot[fits]
+        other = self.enterprise.take(rows) != lots.at(lots.enterprise, lot)
+        key = np.unique(lot[other] << 32 | self.id_rank.take(rows[other]))
+        key = key[first_of_each(key >> 32, EXAMPLES)]
+        ids = self.ids.take(self.rows_by_id.take(key & 0xFFFFFFFF)).tolist()
+        for g, i in zip((key >> 32).tolist(), ids, strict=True):
+            out[g].append(i)
+        return out
 
-    def _entry_level(self, entries: np.ndarray, supply: Supply) -> np.ndarray:
-        """The best code level of each entry's postings (NaN: none fits the lot), from
-        its table row; an entry with more than WIDTH codes is a reduction over its run."""
-        code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)
-        if supply.code.hazardous:
+    def _own(self, lots: "_Lots") -> tuple[list[np.ndarray], list[int]]:
+        """Per lot, the live rows of its enterprise (any category, any distance) and how
+        many of them have a code that fits the lot."""
+        lo = np.searchsorted(self.ent_sorted, lots.enterprise, side="left")
+        count = np.searchsorted(self.ent_sorted, lots.enterprise, side="right") - lo
+        if not count.any():  # most lots' enterprises post no demand
+            return [np.empty(0, np.int64)] * len(lots), [0] * len(lots)
+        offsets = np.cumsum(count) - count
+        rows = self.ent_order.take(np.repeat(lo - offsets, count) + np.arange(int(count.sum())))
+        lot = np.repeat(np.arange(len(lots)), count)
+        live = self.alive.take(rows)
+        rows, lot = rows[live], lot[live]
+        size = self.row_start[rows + 1] - self.row_start[rows]
+        offsets = np.cumsum(size) - size
+        each = np.repeat(self.row_start[rows] - offsets, size) + np.arange(int(size.sum()))
+        postings = self.row_posts.take(each)
+        post_lot = np.repeat(lot, size)
+        if lots.hazardous:
+            fits = (self.p_code.take(postings) == lots.code[post_lot]) & self.p_licensed.take(
+                postings
+            )
+        else:
+            fits = self.p_cat.take(postings) == lots.category
+        fit_rows = np.repeat(np.arange(len(rows)), size)[fits]
+        own_fit = np.bincount(lot[np.unique(fit_rows)], minlength=len(lots)).tolist()
+        ends = np.cumsum(np.bincount(lot, minlength=len(lots))).tolist()
+        return [rows[a:b] for a, b in zip([0] + ends[:-1], ends, strict=True)], own_fit
+
+    def _entry_level(self, entries, lot, lots: "_Lots") -> np.ndarray:
+        """The best code level of each entry's postings for its lot (NaN: none fits),
+        from its table row; an entry with more than WIDTH codes is a reduction over its
+        run."""
+        code = lots.at(lots.code, lot)
+        if lots.hazardous:
             # Hazardous: only the exact code, and only if the licence covers it.
             level = np.where(self._holds("lic", entries, code), LEVEL["exact"], np.nan)
         else:
             level = np.full(len(entries), LEVEL["category"])
-            if sub >= 0:
-                level[self._holds("sub", entries, sub)] = LEVEL["subcategory"]
+            sub = lots.at(lots.sub, lot)
+            level[self._holds("sub", entries, sub) & (sub >= 0)] = LEVEL["subcategory"]
             level[self._holds("code", entries, code)] = LEVEL["exact"]
-        many = np.flatnonzero(self.e_count[entries] > WIDTH)
+        many = _nonzero(self.e_count.take(entries) > WIDTH)
         if len(many):
             postings, offsets = self._postings_of(entries[many])
-            each = self._code_level(postings, supply)
+            post_lot = np.repeat(lot[many], self.e_count.take(entries[many]))
+            each = self._code_level(postings, post_lot, lots)
             best = np.maximum.reduceat(np.where(np.isnan(each), -1.0, each), offsets)
             level[many] = np.where(best < 0, np.nan, best)
         return level
 
-    def _code_level(self, postings: np.ndarray, supply: Supply) -> np.ndarray:
-        code, sub = self.vocab.get(supply.code.code), self.vocab.get(supply.code.subcategory)
-        exact = self.p_code[postings] == code
-        if supply.code.hazardous:
+    def _code_level(self, postings: np.ndarray, lot, lots: "_Lots") -> np.ndarray:
+        """The code level of each posting for its lot (NaN: it does not fit)."""
+        exact = self.p_code.take(postings) == lots.at(lots.code, lot)
+        if lots.hazardous:
             # Hazardous: only the exact code, and only if the licence covers it.
-            return np.where(exact & self.p_licensed[postings], LEVEL["exact"], np.nan)
-        same_sub = (self.p_sub[postings] == sub) & (sub >= 0)
+            return np.where(exact & self.p_licensed.take(postings), LEVEL["exact"], np.nan)
+        sub = lots.at(lots.sub, lot)
+        same_sub = (self.p_sub.take(postings) == sub) & (sub >= 0)
         return np.where(
             exact, LEVEL["exact"], np.where(same_sub, LEVEL["subcategory"], LEVEL["category"])
         )
 
 
-def unit_vector(lat_deg: float, lon_deg: float) -> tuple[float, float, float]:
-    """The point on the unit sphere, computed as the entries' vectors are (numpy)."""
-    lat, lon = np.radians(np.array([lat_deg])), np.radians(np.array([lon_deg]))
-    return (
-        float((np.cos(lat) * np.cos(lon))[0]),
-        float((np.cos(lat) * np.sin(lon))[0]),
-        float(np.sin(lat)[0]),
-    )
+def _nonzero(mask: np.ndarray) -> np.ndarray:
+    return mask.nonzero()[0]
+
+
+def first_of_each(group: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the first `limit` items of each run of equal values of a sorted array."""
+    n = len(group)
+    change = _nonzero(group[1:] != group[:-1])
+    if not len(change):  # one run (one lot)
+        return np.arange(min(n, limit))
+    starts = np.concatenate(([0], change + 1))
+    size = np.minimum(np.diff(starts, append=n), limit)
+    offsets = np.cumsum(size) - size
+    return np.repeat(starts - offsets, size) + np.arange(int(size.sum()))
+
+
+class _Lots:
+    """Lots of one category and kind as arrays, for ranking them together."""
+
+    def __init__(self, index: DemandIndex, supplies: list[Supply], category: str, hazardous: bool):
+        self.supplies = supplies
+        self.category = index.vocab.get(category)
+        self.hazardous = hazardous
+        n = len(supplies)
+        self.lat = np.fromiter((s.lat for s in supplies), np.float64, n)
+        self.lon = np.fromiter((s.lon for s in supplies), np.float64, n)
+        self.cos = np.fromiter((math.cos(math.radians(s.lat)) for s in supplies), np.float64, n)
+        self.lat0, self.lon0 = np.radians(self.lat), np.radians(self.lon)
+        self.x = self.cos * np.cos(self.lon0)
+        self.y = self.cos * np.sin(self.lon0)
+        self.z = np.sin(self.lat0)
+        get = index.vocab.get
+        self.code = np.fromiter((get(s.code.code) for s in supplies), np.int32, n)
+        self.sub = np.fromiter((get(s.code.subcategory) for s in supplies), np.int32, n)
+        self.enterprise = np.fromiter((s.enterprise_id for s in supplies), np.int64, n)
+        self.quantity = np.fromiter((max(s.quantity_kg, 1) for s in supplies), np.int64, n)
+
+    def __len__(self) -> int:
+        return len(self.supplies)
+
+    def first_of_each(self, lot: np.ndarray, limit: int):
+        """first_of_each of pairs sorted by lot; a slice for one lot."""
+        return slice(0, limit) if len(self.supplies) == 1 else first_of_each(lot, limit)
+
+    def at(self, values: np.ndarray, lot: np.ndarray):
+        """values (one per lot) for each pair; one lot's value as a scalar."""
+        return values[0] if len(self.supplies) == 1 else values[lot]
+
+    def part(self, a: int, b: int) -> "_Lots":
+        new = copy.copy(self)
+        for name, value in vars(self).items():
+            setattr(new, name, value[a:b] if isinstance(value, np.ndarray | list) else value)
+        return new
+
+
+@dataclass
+class _Pairs:
+    """(lot, entry) pairs of a chunk: each lot's entries in key order, lot after lot."""
+
+    lot: np.ndarray
+    entry: np.ndarray
+
+    @classmethod
+    def of(cls, start: np.ndarray, length: np.ndarray, lot_of_range: np.ndarray) -> "_Pairs":
+        total = int(length.sum())
+        offset = np.repeat(start - (np.cumsum(length) - length), length)
+        return cls(np.repeat(lot_of_range, length), offset + np.arange(total, dtype=np.int64))
+
+    def chord2(self, index: DemandIndex, lots: _Lots) -> np.ndarray:
+        """Squared chord between each pair's unit vectors (a few multiplications where
+        the haversine takes two sines and an arcsine)."""
+        lot = self.lot
+        dx = index.e_x.take(self.entry) - lots.x[lot]
+        dy = index.e_y.take(self.entry) - lots.y[lot]
+        dz = index.e_z.take(self.entry) - lots.z[lot]
+        dx *= dx
+        dy *= dy
+        dz *= dz
+        dx += dy
+        dx += dz
+        return dx

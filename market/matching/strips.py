@@ -47,6 +47,32 @@ def query_bounds(
     return lo, hi
 
 
+def query_bounds_many(
+    numbers: np.ndarray, reach: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, cos_lat
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """query_bounds for many points (cos_lat: the cosine of each latitude, as math.cos
+    gives it), point after point, with the point each range belongs to."""
+    n_groups = len(numbers)
+    if n_groups == 0 or len(lat_deg) == 0:
+        empty = np.empty(0)
+        return empty, empty, np.empty(0, np.int64)
+    lat, c = np.asarray(lat_deg)[:, None], np.asarray(cos_lat)[:, None]
+    dlat = np.degrees(reach) + SLACK_DEG
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(c > 0, np.sin(reach) / c, 2.0)
+    dlon = np.where(ratio >= 1, 180.0, np.degrees(np.arcsin(np.minimum(ratio, 1.0))) + SLACK_DEG)
+    first = np.floor((lat - dlat) * STRIPS_PER_DEGREE)
+    count = (np.floor((lat + dlat) * STRIPS_PER_DEGREE) - first).astype(np.int64).ravel() + 1
+    which = np.repeat(np.arange(count.size), count)
+    step = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    point = which // n_groups
+    base = numbers[which % n_groups] * GROUP_SPAN + (first.ravel()[which] + step + 400.0) * 1000.0
+    lon, dlon = np.asarray(lon_deg)[point], dlon.ravel()[which]
+    lo = base + np.maximum(lon - dlon + 180.0, 0.0)
+    hi = base + np.minimum(lon + dlon + 180.0, 360.0)
+    return lo, hi, point
+
+
 def runs(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Positions of every key inside any [lo, hi] (disjoint ranges), in key order."""
     start = np.searchsorted(sorted_keys, lo, side="left")
@@ -57,6 +83,13 @@ def runs(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         return np.empty(0, np.int64)
     offset = np.repeat(start - (np.cumsum(length) - length), length)
     return offset + np.arange(total, dtype=np.int64)
+
+
+def haversine_km_pairs(lat_rad, lon_rad, cos_lat, lat0_rad, lon0_rad, cos_lat0) -> np.ndarray:
+    """Great-circle km between points pairwise (cos_lat0: as math.cos gives it)."""
+    h = np.sin((lat_rad - lat0_rad) * 0.5) ** 2
+    h += cos_lat0 * cos_lat * np.sin((lon_rad - lon0_rad) * 0.5) ** 2
+    return (2.0 * EARTH_KM) * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 def haversine_km(lat_rad, lon_rad, cos_lat, lat0_rad: float, lon0_rad: float) -> np.ndarray:
