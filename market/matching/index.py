@@ -187,17 +187,26 @@ class DemandIndex(LiveRows):
         self.group_arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if not len(self.p_row):
             self._entries(np.empty(0, np.int64), np.empty(0))
+            self._code_table()
             return
+        # Temporaries are dropped as soon as they are used: the build's peak memory is
+        # one of the benchmark's targets.
         bands = np.searchsorted(BANDS_KM, self.radius[self.p_row], side="left")
         pairs, number = np.unique(self.p_cat.astype(np.int64) * 16 + bands, return_inverse=True)
-        lat, lon = np.degrees(self.coords[self.p_row, 0]), np.degrees(self.coords[self.p_row, 1])
-        key = strips.keys(number, lat, lon)
+        del bands
         biggest = np.zeros(len(pairs))
         np.maximum.at(biggest, number, self.radius[self.p_row])
+        lat, lon = np.degrees(self.coords[self.p_row, 0]), np.degrees(self.coords[self.p_row, 1])
+        key = strips.keys(number, lat, lon)
+        del lat, lon
         order = np.lexsort((self.p_row, key))
         for name in POSTING_ARRAYS:
             setattr(self, name, getattr(self, name)[order])
-        self._entries(number[order], key[order])
+        number, key = number[order], key[order]
+        del order
+        self._entries(number, key)
+        del number, key
+        self._code_table()
         for g, pair in enumerate(pairs):
             group = _Group(g, float(biggest[g]))
             self.groups.setdefault(int(pair // 16), []).append(group)
@@ -224,20 +233,27 @@ class DemandIndex(LiveRows):
         self.e_x = np.cos(lat) * np.cos(lon)
         self.e_y = np.cos(lat) * np.sin(lon)
         self.e_z = np.sin(lat)
-        self._code_table()
 
     def _code_table(self) -> None:
         """Each entry's codes, subcategories and licensed codes as rows of WIDTH cells,
         so a lot's code level is a few compares per entry with no reduction."""
         n = len(self.e_start)
-        entry = np.repeat(np.arange(n), self.e_count)
-        slot = np.arange(len(self.p_row)) - self.e_start[entry]
-        fits = slot < WIDTH
-        licensed = np.where(self.p_licensed, self.p_code, PAD)
+        entry = np.repeat(np.arange(n, dtype=np.int32), self.e_count)
+        slot = np.arange(len(self.p_row), dtype=np.int32) - self.e_start[entry]
+        fits = _nonzero(slot < WIDTH)
+        entry, slot = entry[fits], slot[fits]
+        # Vocabulary ids fit in 16 bits unless the vocabulary is huge: half the bytes to
+        # gather per entry.
+        small = len(self.vocab.ids) < np.iinfo(np.int16).max - 8
+        dtype = np.int16 if small else np.int32
         self.e_table = {}
-        for name, values in (("code", self.p_code), ("sub", self.p_sub), ("lic", licensed)):
-            table = np.full((n, WIDTH), PAD, np.int32)
-            table[entry[fits], slot[fits]] = values[fits]
+        for name in ("code", "sub", "lic"):
+            if name == "lic":
+                values = np.where(self.p_licensed[fits], self.p_code[fits], PAD)
+            else:
+                values = getattr(self, f"p_{name}")[fits]
+            table = np.full((n, WIDTH), PAD, dtype)
+            table[entry, slot] = values
             self.e_table[name] = table
 
     def _holds(self, name: str, entries: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -346,16 +362,21 @@ class DemandIndex(LiveRows):
         missed = self._near_misses(p.entry[outside], p.lot[outside], lots)
         keep = _nonzero(inside)
         entry, lot, chord2 = p.entry[keep], p.lot[keep], chord2[keep]
-        level = self._entry_level(entry, lot, lots)
         first = self._day_filters(today, lots.hazardous).take(entry)
-        first[np.isnan(level)] = FILTER_NUMBER[Filter.CODE]
+        if lots.hazardous:  # only the exact licensed code fits
+            level = self._entry_level(entry, lot, lots)
+            first[np.isnan(level)] = FILTER_NUMBER[Filter.CODE]
         first[self.post["enterprise"].take(entry) == lots.at(lots.enterprise, lot)] = 0
         n = len(lots)
         key = first + 1 if n == 1 else lot * 8 + (first + 1)
         counts = np.bincount(key, minlength=8 * n).reshape(n, 8).tolist()
         examples = self._examples(entry, lot, first, n)
         ok = _nonzero(first < 0)
-        matches = self._top(entry[ok], lot[ok], level[ok], chord2[ok], lots, settings, k)
+        entry, lot, chord2 = entry[ok], lot[ok], chord2[ok]
+        # Every entry has a code of the lot's category: a non-hazardous lot's level is
+        # never NaN, so it is needed only for the eligible.
+        level = level[ok] if lots.hazardous else self._entry_level(entry, lot, lots)
+        matches = self._top(entry, lot, level, chord2, lots, settings, k)
         own, own_fit = self._own(lots)
         codes = lots.code.tolist()
         rankings = []
@@ -387,7 +408,7 @@ class DemandIndex(LiveRows):
         group = first[fail].astype(np.int64) if n == 1 else lot[fail] * 8 + first[fail]
         key = group << 32 | self.post["rank"].take(entry[fail])
         key.sort()
-        key = key[first_of_each(key >> 32, EXAMPLES)]
+        key = key[first_of_each(key >> 32, EXAMPLES, 8 * n)]
         ids = self.ids.take(self.rows_by_id.take(key & 0xFFFFFFFF)).tolist()
         out: list[dict] = [{} for _ in range(n)]
         for g, i in zip((key >> 32).tolist(), ids, strict=True):
@@ -407,9 +428,10 @@ class DemandIndex(LiveRows):
         w = settings.weights.as_tuple()
         radius = self.e_radius.take(entry)
         values = np.array([settings.grade_value(g) for g in GRADES])
-        credit = values[self.post["grade"].take(entry)]
+        credit = values.take(self.post["grade"].take(entry))
         quantity = lots.at(lots.quantity, lot)  # at least 1
-        capacity = np.clip(self.post["remaining"].take(entry) / quantity, 0.0, 1.0)
+        # eligible: remaining > 0, so only the upper clip applies
+        capacity = np.minimum(self.post["remaining"].take(entry) / quantity, 1.0)
         parts = (entry, lot, level, capacity, credit, radius)
         size = np.bincount(lot, minlength=n)
         starts = np.cumsum(size) - size
@@ -418,8 +440,8 @@ class DemandIndex(LiveRows):
         if len(many):
             km_low = np.sqrt(chord2) * (settings.road_factor * strips.EARTH_KM * (1 - 1e-9))
             km_low -= 0.001
-            with np.errstate(divide="ignore", invalid="ignore"):
-                distance = np.clip(1.0 - km_low / radius, 0.0, 1.0)
+            with np.errstate(divide="ignore", invalid="ignore"):  # fmin: NaN gives 1
+                distance = np.fmin(1.0 - km_low / radius, 1.0)  # >= 0: km_low < km <= radius
             bound = w[0] * level + w[2] * capacity + w[3] * credit + w[1] * distance
             best = np.concatenate(
                 [np.argpartition(-bound[a : a + m], k - 1)[:k] + a
@@ -484,7 +506,7 @@ class DemandIndex(LiveRows):
         rows, lot = self.p_row[postings[fits]], lot[fits]
         other = self.enterprise.take(rows) != lots.at(lots.enterprise, lot)
         key = np.unique(lot[other] << 32 | self.id_rank.take(rows[other]))
-        key = key[first_of_each(key >> 32, EXAMPLES)]
+        key = key[first_of_each(key >> 32, EXAMPLES, n)]
         ids = self.ids.take(self.rows_by_id.take(key & 0xFFFFFFFF)).tolist()
         for g, i in zip((key >> 32).tolist(), ids, strict=True):
             out[g].append(i)
@@ -557,16 +579,13 @@ def _nonzero(mask: np.ndarray) -> np.ndarray:
     return mask.nonzero()[0]
 
 
-def first_of_each(group: np.ndarray, limit: int) -> np.ndarray:
-    """Positions of the first `limit` items of each run of equal values of a sorted array."""
-    n = len(group)
-    change = _nonzero(group[1:] != group[:-1])
-    if not len(change):  # one run (one lot)
-        return np.arange(min(n, limit))
-    starts = np.concatenate(([0], change + 1))
-    size = np.minimum(np.diff(starts, append=n), limit)
+def first_of_each(group: np.ndarray, limit: int, groups: int) -> np.ndarray:
+    """Positions of the first `limit` items of each value of a sorted array of values in
+    range(groups): two binary searches per value, whatever the array's length."""
+    starts = np.searchsorted(group, np.arange(groups + 1))
+    size = np.minimum(np.diff(starts), limit)
     offsets = np.cumsum(size) - size
-    return np.repeat(starts - offsets, size) + np.arange(int(size.sum()))
+    return np.repeat(starts[:-1] - offsets, size) + np.arange(int(size.sum()))
 
 
 class _Lots:
@@ -595,7 +614,8 @@ class _Lots:
 
     def first_of_each(self, lot: np.ndarray, limit: int):
         """first_of_each of pairs sorted by lot; a slice for one lot."""
-        return slice(0, limit) if len(self.supplies) == 1 else first_of_each(lot, limit)
+        n = len(self.supplies)
+        return slice(0, limit) if n == 1 else first_of_each(lot, limit, n)
 
     def at(self, values: np.ndarray, lot: np.ndarray):
         """values (one per lot) for each pair; one lot's value as a scalar."""
@@ -619,15 +639,17 @@ class _Pairs:
     def of(cls, start: np.ndarray, length: np.ndarray, lot_of_range: np.ndarray) -> "_Pairs":
         total = int(length.sum())
         offset = np.repeat(start - (np.cumsum(length) - length), length)
-        return cls(np.repeat(lot_of_range, length), offset + np.arange(total, dtype=np.int64))
+        single = len(lot_of_range) and lot_of_range[-1] == 0
+        lot = np.zeros(total, np.int64) if single else np.repeat(lot_of_range, length)
+        return cls(lot, offset + np.arange(total, dtype=np.int64))
 
     def chord2(self, index: DemandIndex, lots: _Lots) -> np.ndarray:
         """Squared chord between each pair's unit vectors (a few multiplications where
         the haversine takes two sines and an arcsine)."""
         lot = self.lot
-        dx = index.e_x.take(self.entry) - lots.x[lot]
-        dy = index.e_y.take(self.entry) - lots.y[lot]
-        dz = index.e_z.take(self.entry) - lots.z[lot]
+        dx = index.e_x.take(self.entry) - lots.at(lots.x, lot)
+        dy = index.e_y.take(self.entry) - lots.at(lots.y, lot)
+        dz = index.e_z.take(self.entry) - lots.at(lots.z, lot)
         dx *= dx
         dy *= dy
         dz *= dz
