@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from market.geo import haversine_km
 from market.matching import strips
 from market.matching.rows import (
     LiveRows,
     Vocab,
     count_keys,
     decrement,
-    radians,
     tree_reach,
     whole_market,
 )
@@ -93,7 +93,12 @@ class DemandIndex(LiveRows):
         n = len(demands)
         self.ids = np.fromiter((d.id for d in demands), np.int64, n)
         self.enterprise = np.fromiter((d.enterprise_id for d in demands), np.int64, n)
-        self.coords = radians([d.lat for d in demands], [d.lon for d in demands]).reshape(n, 2)
+        # Degrees, as the listings give them: the exact distances are computed from them
+        # by market.geo.haversine_km, the plain path's own function.
+        self.coords = np.column_stack(
+            [np.fromiter((d.lat for d in demands), np.float64, n),
+             np.fromiter((d.lon for d in demands), np.float64, n)]
+        ).reshape(n, 2)  # fmt: skip
         self.radius = np.fromiter((d.radius_km for d in demands), np.float64, n)
         self.remaining = np.fromiter((d.remaining_kg for d in demands), np.int64, n)
         self.grade = np.fromiter((grade_index(d.grade) for d in demands), np.int8, n)
@@ -173,7 +178,7 @@ class DemandIndex(LiveRows):
         """Rows near each other on the map go near each other in memory, so a query's
         candidates sit in few cache lines (about a third faster at a million listings)."""
         lat, lon = self.coords[:, 0], self.coords[:, 1]
-        perm = np.lexsort((lon, np.floor(np.degrees(lat) * 4)))
+        perm = np.lexsort((lon, np.floor(lat * 4)))
         for name in self.ROW_ARRAYS:
             setattr(self, name, getattr(self, name)[perm])
         inverse = np.empty_like(perm)
@@ -196,7 +201,7 @@ class DemandIndex(LiveRows):
         del bands
         biggest = np.zeros(len(pairs))
         np.maximum.at(biggest, number, self.radius[self.p_row])
-        lat, lon = np.degrees(self.coords[self.p_row, 0]), np.degrees(self.coords[self.p_row, 1])
+        lat, lon = self.coords[self.p_row, 0], self.coords[self.p_row, 1]
         key = strips.keys(number, lat, lon)
         del lat, lon
         order = np.lexsort((self.p_row, key))
@@ -229,7 +234,7 @@ class DemandIndex(LiveRows):
         self.e_key = key[self.e_start]
         # Unit vectors: the squared chord to a lot is a few multiplications where the
         # haversine takes two sines and an arcsine per entry.
-        lat, lon = self.coords[self.e_row, 0], self.coords[self.e_row, 1]
+        lat, lon = np.radians(self.coords[self.e_row, 0]), np.radians(self.coords[self.e_row, 1])
         self.e_x = np.cos(lat) * np.cos(lon)
         self.e_y = np.cos(lat) * np.sin(lon)
         self.e_z = np.sin(lat)
@@ -393,12 +398,17 @@ class DemandIndex(LiveRows):
         return rankings
 
     def _road_km(self, entries, lots: "_Lots", lot, road_factor: float) -> np.ndarray:
-        """Road km from lots to entries (pairwise) as the plain path computes it: the
-        haversine of market.geo, in whole metres."""
+        """Road km from lots to entries (pairwise) exactly as the plain path computes
+        them: market.geo.haversine_km on the same degrees, in whole metres. Called only
+        for the few pairs scored exactly or within CHORD_MARGIN_KM of a radius, so the
+        two paths agree to the last bit, even a distance on a half metre."""
         rows = self.e_row.take(entries)
-        lat, lon = self.coords[rows, 0], self.coords[rows, 1]
-        lat0, lon0, cos0 = (lots.at(v, lot) for v in (lots.lat0, lots.lon0, lots.cos))
-        km = strips.haversine_km_pairs(lat, lon, np.cos(lat), lat0, lon0, cos0)
+        lat, lon = self.coords[rows, 0].tolist(), self.coords[rows, 1].tolist()
+        if len(lots) == 1:
+            lat0, lon0 = [lots.supplies[0].lat] * len(lat), [lots.supplies[0].lon] * len(lat)
+        else:
+            lat0, lon0 = lots.lat[lot].tolist(), lots.lon[lot].tolist()
+        km = np.fromiter(map(haversine_km, lat0, lon0, lat, lon), np.float64, len(lat))
         return whole_metres_km(km * road_factor)
 
     def _examples(self, entry, lot, first, n: int) -> list[dict]:
