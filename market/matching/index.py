@@ -357,7 +357,7 @@ class DemandIndex(LiveRows):
         unsure = _nonzero(~inside & (chord2 <= outer.take(p.entry)))
         if len(unsure):  # within CHORD_MARGIN_KM of the radius: decide as the plain path
             near = p.entry[unsure]
-            km = self._road_km(near, lots, lots.at(p.lot, unsure), rf)
+            km = self._road_km(near, lots, p.lot[unsure], rf)
             inside[unsure] = km <= self.e_radius.take(near)
         outside = ~inside
         if self.n_alive < len(self.ids):  # some rows retired: look them up
