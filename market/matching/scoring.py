@@ -80,11 +80,11 @@ def rank(p: Pairs, settings: Settings, k: int) -> Ranking:
     for i, name in enumerate(Filter):
         if counts[i + 1]:
             excluded[name] = int(counts[i + 1])
-            examples[name] = _lowest(p.ids[first == i])
+            examples[name] = lowest(p.ids[first == i])
     keep = np.flatnonzero(first == -1)
     total, code, distance, capacity, credit = scores(_subset(p, keep), settings)
     distance_km, ids = p.distance_km[keep], p.ids[keep]
-    top = _top_k(total, distance_km, ids, k)
+    top = top_k(total, distance_km, ids, k)
     grade = p.grade[keep]
     matches = [
         Match(
@@ -108,7 +108,7 @@ def rank(p: Pairs, settings: Settings, k: int) -> Ranking:
     )
 
 
-def _lowest(ids: np.ndarray) -> list[int]:
+def lowest(ids: np.ndarray) -> list[int]:
     if len(ids) > EXAMPLES:
         ids = np.partition(ids, EXAMPLES - 1)[:EXAMPLES]
     return [int(x) for x in np.sort(ids)]
@@ -123,7 +123,7 @@ def _take(value, keep):
     return value[keep] if isinstance(value, np.ndarray) and value.ndim else value
 
 
-def _top_k(total: np.ndarray, distance: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+def top_k(total: np.ndarray, distance: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
     """Best score first; ties by nearer, then lower id: the same order every time."""
     if len(total) > 4 * k:
         cut = np.partition(-total, k - 1)[k - 1]
