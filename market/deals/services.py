@@ -130,13 +130,20 @@ def _reject_others(lot, winner: Bid, user: User) -> None:
         notify(bid.enterprise_id, "bid_lost", link=f"/listings/supply/{lot.id}", lot=lot.title)
 
 
-def lock_deal(deal_id: int) -> Deal:
-    deal = db.session.execute(
-        db.select(Deal)
-        .where(Deal.id == deal_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+def lock_deal(deal_id: int, *options) -> Deal:
+    """The deal row, locked until commit; `options` load related rows in the same
+    statement (eager loads; only the deal row is locked)."""
+    deal = (
+        db.session.execute(
+            db.select(Deal)
+            .options(*options)
+            .where(Deal.id == deal_id)
+            .with_for_update(of=Deal)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if deal is None:
         raise NotFound(_("No such deal."))
     return deal
@@ -210,7 +217,13 @@ def settle_deal(deal_id: int, weighed_kg: int, actor: User | None = None) -> Dea
     recorded as a top-up payment (`after_commit_payment` then charges it)."""
     if isinstance(weighed_kg, bool) or not isinstance(weighed_kg, int) or weighed_kg < 0:
         raise DomainError(_("The weighed quantity cannot be negative."))
-    deal = lock_deal(deal_id)
+    return settle_locked(lock_deal(deal_id), weighed_kg, actor)
+
+
+def settle_locked(deal: Deal, weighed_kg: int, actor: User | None = None) -> Deal:
+    """`settle_deal` on a deal the caller has locked in this transaction."""
+    if isinstance(weighed_kg, bool) or not isinstance(weighed_kg, int) or weighed_kg < 0:
+        raise DomainError(_("The weighed quantity cannot be negative."))
     payment = deal.payment
     if payment is not None and payment.status != PaymentStatus.AUTHORISED:
         raise Conflict(_("The payment is not authorised yet."))
