@@ -180,22 +180,34 @@ class Tally(NamedTuple):
     received_kg: int  # on received and closed manifests
 
 
-def _tally_statement():
+def _tally_columns():
     status = Manifest.status
     received = db.case((status.in_(RECEIVED), db.func.coalesce(Manifest.received_kg, 0)), else_=0)
-    return db.select(
+    return (
         db.func.count(Manifest.id),
         db.func.coalesce(db.func.sum(db.case((status.in_(OPEN), 1), else_=0)), 0),
         db.func.coalesce(db.func.sum(received), 0),
-    ).where(Manifest.deal_id == db.bindparam("deal_id"))
+    )
 
 
-_TALLY = _tally_statement()
+_TALLY = db.select(*_tally_columns()).where(Manifest.deal_id == db.bindparam("deal_id"))
+# The deal's status and quantity with the tally (the deal is not locked: settle_deal does)
+_DEAL_TALLY = (
+    db.select(Deal.status, Deal.quantity_kg, *_tally_columns())
+    .select_from(Deal)
+    .outerjoin(Manifest, Manifest.deal_id == Deal.id)
+    .where(Deal.id == db.bindparam("deal_id"))
+    .group_by(Deal.id, Deal.status, Deal.quantity_kg)
+)
 
 
 def tally(deal_id: int) -> Tally:
     row = db.session.execute(_TALLY, {"deal_id": deal_id}).one()
-    return Tally(int(row[0]), int(row[1]), int(row[2]))  # PostgreSQL sums bigints as numeric
+    return _tally(*row)
+
+
+def _tally(count, open_, received) -> Tally:
+    return Tally(int(count), int(open_), int(received))  # PostgreSQL sums bigints as numeric
 
 
 def complete_deal(user: User, deal_id: int) -> Deal:
@@ -203,7 +215,8 @@ def complete_deal(user: User, deal_id: int) -> Deal:
     received total (capture that, release the rest, top up anything beyond)."""
     from market.deals.services import settle_locked
 
-    deal = lock_deal(deal_id, joinedload(Deal.payment))
+    # the deal, its payment and its lot (locked too: the settlement closes it) at once
+    deal = lock_deal(deal_id, joinedload(Deal.payment), with_lot=True)
     if not deal.party(getattr(user, "enterprise_id", None)):
         raise NotFound(_("No such deal."))
     if user.enterprise_id != deal.generator_id:
@@ -215,7 +228,7 @@ def complete_deal(user: User, deal_id: int) -> Deal:
         raise Conflict(_("A manifest of this deal is still open; it must be received first."))
     if not counts.count:
         raise Conflict(_("No waste has moved under this deal; cancel it instead."))
-    return settle_locked(deal, counts.received_kg, user)
+    return settle_locked(deal, counts.received_kg, user, lot_locked=True)
 
 
 def settle_if_done(deal_id: int, user: User) -> bool:
@@ -224,11 +237,9 @@ def settle_if_done(deal_id: int, user: User) -> bool:
     `flask deals settle`."""
     from market.deals.services import settle_deal
 
-    deal = db.session.execute(
-        db.select(Deal.status, Deal.quantity_kg).where(Deal.id == deal_id)
-    ).one()
-    counts = tally(deal_id)
-    if deal.status != "made" or counts.open or counts.received_kg < deal.quantity_kg:
+    status, quantity, *row = db.session.execute(_DEAL_TALLY, {"deal_id": deal_id}).one()
+    counts = _tally(*row)
+    if status != "made" or counts.open or counts.received_kg < quantity:
         return False
     try:
         with db.session.begin_nested():

@@ -208,4 +208,5 @@ _NEXT_SERIAL = (
 
 
 def _next_serial(region: str, year: int) -> int | None:
-    return db.session.execute(_NEXT_SERIAL, {"serial_region": region, "serial_year": year}).scalar_one_or_none()
+    params = {"serial_region": region, "serial_year": year}
+    return db.session.execute(_NEXT_SERIAL, params).scalar_one_or_none()

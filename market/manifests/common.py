@@ -41,12 +41,12 @@ def require_party(user: User, manifest: Manifest, role: str, message: str) -> No
         raise Forbidden(message)
 
 
-def lock_deal(deal_id, *options) -> Deal:
-    """The deal row, locked (with what `options` load along); an id that is not a plain
-    integer is no deal."""
+def lock_deal(deal_id, *options, with_lot: bool = False) -> Deal:
+    """The deal row, locked (with what `options` load along, and its lot locked too with
+    `with_lot`); an id that is not a plain integer is no deal."""
     if isinstance(deal_id, bool) or not isinstance(deal_id, int):
         raise NotFound(_("No such deal."))
-    return deals.lock_deal(deal_id, *options)
+    return deals.lock_deal(deal_id, *options, with_lot=with_lot)
 
 
 _DECLARED = db.select(db.func.coalesce(db.func.sum(Manifest.declared_kg), 0)).where(
