@@ -8,6 +8,7 @@ import argparse
 import cProfile
 import pstats
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -22,6 +23,7 @@ def main(argv=None) -> None:
     parser.add_argument("--lifecycles", type=int, default=50)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--limit", type=int, default=45)
+    parser.add_argument("--cpu", action="store_true", help="CPU time, not wall time")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     opts = parser.parse_args(argv)
     from market.accounts.models import User
@@ -41,7 +43,7 @@ def main(argv=None) -> None:
         users = {role: db.session.get(User, getattr(cast, f"{role}_user"))
                  for role in ("generator", "recycler", "transporter")}  # fmt: skip
         times = {step: [] for step in (*STEPS, "lifecycle")}
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time) if opts.cpu else cProfile.Profile()
         profile.enable()
         for deal_id in ids:
             _lifecycle(svc, db, users, cast, deal_id, times)
