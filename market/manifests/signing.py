@@ -219,9 +219,11 @@ def _link(manifest, previous, event, source, target, actor, at, note, data):
 
 
 def _remember(manifest: Manifest, link: chain.Link) -> None:
+    """The link just appended is the tail for the rest of this (innermost) transaction:
+    after a savepoint is released or rolled back the outer one reads the table again."""
     known = _known(manifest)
-    if known is not None:
-        setattr(manifest, _LOCKED, known._replace(tail=link))
+    rules = (None, None) if known is None else (known.tolerance_pct, known.receipt_working_days)
+    setattr(manifest, _LOCKED, _Locked(_transaction(), link, *rules))
 
 
 def links_of(rows: list[ManifestEventRow]) -> list[chain.Link]:
