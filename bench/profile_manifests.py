@@ -2,12 +2,15 @@
 `bench.manifests` left it (run that first): new deals are cloned from its template.
 
     .venv/bin/python -m bench.profile_manifests --lifecycles 50 --sort cumulative
+    .venv/bin/python -m bench.profile_manifests --cpu --sort tottime   # CPU time only
+    .venv/bin/python -m bench.profile_manifests --statements           # SQL per lifecycle
 """
 
 import argparse
 import cProfile
 import pstats
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -22,6 +25,8 @@ def main(argv=None) -> None:
     parser.add_argument("--lifecycles", type=int, default=50)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--limit", type=int, default=45)
+    parser.add_argument("--cpu", action="store_true", help="CPU time, not wall time")
+    parser.add_argument("--statements", action="store_true", help="count SQL, no profile")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     opts = parser.parse_args(argv)
     from market.accounts.models import User
@@ -41,12 +46,44 @@ def main(argv=None) -> None:
         users = {role: db.session.get(User, getattr(cast, f"{role}_user"))
                  for role in ("generator", "recycler", "transporter")}  # fmt: skip
         times = {step: [] for step in (*STEPS, "lifecycle")}
-        profile = cProfile.Profile()
+        if opts.statements:
+            return _count_statements(db, svc, users, cast, ids, times)
+        profile = cProfile.Profile(time.process_time) if opts.cpu else cProfile.Profile()
         profile.enable()
         for deal_id in ids:
             _lifecycle(svc, db, users, cast, deal_id, times)
         profile.disable()
     pstats.Stats(profile).sort_stats(opts.sort).print_stats(opts.limit)
+
+
+def _count_statements(db, svc, users, cast, ids, times) -> None:
+    """SQL statements and commits per lifecycle, by kind (an engine event listener)."""
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    kinds: Counter = Counter()
+
+    def statement(conn, cursor, sql, params, context, executemany):
+        words = sql.split()
+        verb = words[0]
+        table = {"INSERT": words[2], "UPDATE": words[1]}.get(verb)
+        if table is None:  # SELECT: the first table after FROM
+            table = words[words.index("FROM") + 1] if "FROM" in words else "-"
+        kinds[f"{verb} {table}"] += 1
+
+    def commit(conn):
+        kinds["COMMIT"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    for deal_id in ids:
+        _lifecycle(svc, db, users, cast, deal_id, times)
+    n = len(ids)
+    for kind, count in kinds.most_common():
+        print(f"{count / n:5.1f}  {kind}")
+    total = sum(c for k, c in kinds.items() if k != "COMMIT")
+    print(f"{total / n:5.1f}  statements per lifecycle, {kinds['COMMIT'] / n:.1f} commits")
 
 
 def _transporter(db, User):

@@ -65,8 +65,9 @@ def _event(payment: Payment, event, source, target, amount=None, note: str = "")
     PAYMENTS.log(payment, event, source, target, **_columns(payment, amount, note))
 
 
-def _move(payment: Payment, event: PaymentEvent, note: str = "", amount=None) -> None:
-    PAYMENTS.move(payment, event, **_columns(payment, amount, note))
+def _move(payment: Payment, event: PaymentEvent, note: str = "", amount=None, values=None):
+    """The move; `values` are further columns set in its UPDATE."""
+    PAYMENTS.move(payment, event, values=values, **_columns(payment, amount, note))
 
 
 def _columns(payment: Payment, amount, note: str) -> dict:
@@ -174,8 +175,7 @@ def capture(payment: Payment, amount_fen: int) -> None:
         cancel(payment)
         return
     gateway().capture(payment.intent_id, amount, key=f"payment-{payment.id}-capture")
-    payment.captured_fen = amount
-    _move(payment, PE.CAPTURE, amount=amount)
+    _move(payment, PE.CAPTURE, amount=amount, values={"captured_fen": amount})
 
 
 def cancel(payment: Payment) -> None:

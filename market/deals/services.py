@@ -5,6 +5,7 @@ import logging
 
 from flask_babel import gettext as _
 from sqlalchemy import update
+from sqlalchemy.orm import contains_eager
 
 from market import clock
 from market.accounts.models import User
@@ -18,7 +19,7 @@ from market.extensions import db
 from market.inbox.services import notify
 from market.listings.bidding import close_bidding_if_due, is_sealed, lock_lot
 from market.listings.lifecycle import move_bid, transition
-from market.listings.models import Bid, DemandListing
+from market.listings.models import Bid, DemandListing, SupplyListing
 from market.listings.states import BidEvent, BidStatus, ListingEvent
 from market.listings.states import ListingStatus as S
 from market.matching import service as matching
@@ -133,13 +134,24 @@ def _reject_others(lot, winner: Bid, user: User) -> None:
         notify(bid.enterprise_id, "bid_lost", link=f"/listings/supply/{lot.id}", lot=lot.title)
 
 
-def lock_deal(deal_id: int) -> Deal:
-    deal = db.session.execute(
-        db.select(Deal)
-        .where(Deal.id == deal_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+def lock_deal(deal_id: int, *options, with_lot: bool = False) -> Deal:
+    """The deal row, locked until commit; `options` load related rows in the same
+    statement (eager loads; only the deal row is locked). `with_lot` also loads and locks
+    the deal's lot (`deal.listing`), as `lock_lot` would, in the same statement."""
+    stmt, locked = db.select(Deal), [Deal]
+    if with_lot:  # a plain join (not an aliased eager one) so FOR UPDATE OF can name it
+        stmt = stmt.join(Deal.listing).options(contains_eager(Deal.listing))
+        locked.append(SupplyListing)
+    deal = (
+        db.session.execute(
+            stmt.options(*options)
+            .where(Deal.id == deal_id)
+            .with_for_update(of=locked)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if deal is None:
         raise NotFound(_("No such deal."))
     return deal
@@ -214,13 +226,22 @@ def settle_deal(deal_id: int, weighed_kg: int, actor: User | None = None) -> Dea
     recorded as a top-up payment (`after_commit_payment` then charges it)."""
     if isinstance(weighed_kg, bool) or not isinstance(weighed_kg, int) or weighed_kg < 0:
         raise DomainError(_("The weighed quantity cannot be negative."))
-    deal = lock_deal(deal_id)
+    return settle_locked(lock_deal(deal_id), weighed_kg, actor)
+
+
+def settle_locked(
+    deal: Deal, weighed_kg: int, actor: User | None = None, lot_locked: bool = False
+) -> Deal:
+    """`settle_deal` on a deal the caller has locked in this transaction (and its lot too,
+    when `lot_locked`: see `lock_deal(..., with_lot=True)`)."""
+    if isinstance(weighed_kg, bool) or not isinstance(weighed_kg, int) or weighed_kg < 0:
+        raise DomainError(_("The weighed quantity cannot be negative."))
     payment = deal.payment
     if payment is not None and payment.status != PaymentStatus.AUTHORISED:
         raise Conflict(_("The payment is not authorised yet."))
     DEALS.move(deal, DealEvent.COMPLETE, actor, note=f"received {weighed_kg} kg")
     settlement.capture_received(deal, weighed_kg)
-    lot = lock_lot(deal.supply_listing_id)
+    lot = deal.listing if lot_locked else lock_lot(deal.supply_listing_id)
     transition(lot, ListingEvent.CLOSE, actor, note=f"deal {deal.id} settled")
     return deal
 

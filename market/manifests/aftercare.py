@@ -4,9 +4,11 @@ and verifying every manifest's hash chain."""
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from market import clock
 from market.accounts.models import User
@@ -170,23 +172,63 @@ def open_count(deal_id: int) -> int:
     )
 
 
+class Tally(NamedTuple):
+    """A deal's manifests at a glance, in one statement."""
+
+    count: int  # every manifest, whatever its status
+    open: int  # submitted or in transit
+    received_kg: int  # on received and closed manifests
+
+
+def _tally_columns():
+    status = Manifest.status
+    received = db.case((status.in_(RECEIVED), db.func.coalesce(Manifest.received_kg, 0)), else_=0)
+    return (
+        db.func.count(Manifest.id),
+        db.func.coalesce(db.func.sum(db.case((status.in_(OPEN), 1), else_=0)), 0),
+        db.func.coalesce(db.func.sum(received), 0),
+    )
+
+
+_TALLY = db.select(*_tally_columns()).where(Manifest.deal_id == db.bindparam("deal_id"))
+# The deal's status and quantity with the tally (the deal is not locked: settle_deal does)
+_DEAL_TALLY = (
+    db.select(Deal.status, Deal.quantity_kg, *_tally_columns())
+    .select_from(Deal)
+    .outerjoin(Manifest, Manifest.deal_id == Deal.id)
+    .where(Deal.id == db.bindparam("deal_id"))
+    .group_by(Deal.id, Deal.status, Deal.quantity_kg)
+)
+
+
+def tally(deal_id: int) -> Tally:
+    row = db.session.execute(_TALLY, {"deal_id": deal_id}).one()
+    return _tally(*row)
+
+
+def _tally(count, open_, received) -> Tally:
+    return Tally(int(count), int(open_), int(received))  # PostgreSQL sums bigints as numeric
+
+
 def complete_deal(user: User, deal_id: int) -> Deal:
     """The generator marks the deal complete once no manifest is open: it settles on the
     received total (capture that, release the rest, top up anything beyond)."""
-    from market.deals.services import settle_deal
+    from market.deals.services import settle_locked
 
-    deal = lock_deal(deal_id)
+    # the deal, its payment and its lot (locked too: the settlement closes it) at once
+    deal = lock_deal(deal_id, joinedload(Deal.payment), with_lot=True)
     if not deal.party(getattr(user, "enterprise_id", None)):
         raise NotFound(_("No such deal."))
     if user.enterprise_id != deal.generator_id:
         raise Forbidden(_("Only the generator marks the deal complete."))
     if deal.status != "made":
         raise Conflict(_("This deal is no longer under way."))
-    if open_count(deal.id):
+    counts = tally(deal.id)
+    if counts.open:
         raise Conflict(_("A manifest of this deal is still open; it must be received first."))
-    if not db.session.scalar(db.select(db.func.count(Manifest.id)).filter_by(deal_id=deal.id)):
+    if not counts.count:
         raise Conflict(_("No waste has moved under this deal; cancel it instead."))
-    return settle_deal(deal.id, received_total(deal.id), user)
+    return settle_locked(deal, counts.received_kg, user, lot_locked=True)
 
 
 def settle_if_done(deal_id: int, user: User) -> bool:
@@ -195,13 +237,13 @@ def settle_if_done(deal_id: int, user: User) -> bool:
     `flask deals settle`."""
     from market.deals.services import settle_deal
 
-    deal = db.session.get(Deal, deal_id)
-    total = received_total(deal_id)
-    if deal.status != "made" or open_count(deal_id) or total < deal.quantity_kg:
+    status, quantity, *row = db.session.execute(_DEAL_TALLY, {"deal_id": deal_id}).one()
+    counts = _tally(*row)
+    if status != "made" or counts.open or counts.received_kg < quantity:
         return False
     try:
         with db.session.begin_nested():
-            settle_deal(deal_id, total, user)
+            settle_deal(deal_id, counts.received_kg, user)
     except DomainError as exc:
         current_app.logger.warning("deal %s not settled on closing: %s", deal_id, exc.message)
         return False

@@ -86,15 +86,23 @@ def _instant(value: datetime, path: str) -> str:
 
 def canonical(content: Any) -> bytes:
     """The canonical UTF-8 JSON bytes of `content`."""
-    tree = plain(content)
+    return _dump(plain(content))
+
+
+def _dump(tree: Any) -> bytes:
     return json.dumps(tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def link_hash(prev_hash: str, content: Any) -> str:
     """SHA-256 (lowercase hex) over the previous link's hash and the canonical content."""
+    return _hash(prev_hash, plain(content))
+
+
+def _hash(prev_hash: str, tree: Any) -> str:
+    """`link_hash` of content already in plain form (`plain` is idempotent)."""
     if not _is_hash(prev_hash):
         raise ValueError(f"previous hash must be 64 lowercase hex digits, got {prev_hash!r}")
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical(content)).hexdigest()
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + _dump(tree)).hexdigest()
 
 
 def _is_hash(value: Any) -> bool:
@@ -121,7 +129,8 @@ def sealed(seq: int, content: Any) -> dict:
 def append(previous: Link | None, content: Any) -> Link:
     """The link that follows `previous` (None: the first event of a manifest)."""
     seq, prev_hash = (1, GENESIS) if previous is None else (previous.seq + 1, previous.hash)
-    return Link(seq, plain(content), prev_hash, link_hash(prev_hash, sealed(seq, content)))
+    tree = plain(content)  # once: the stored form and the hashed bytes come from it
+    return Link(seq, tree, prev_hash, _hash(prev_hash, sealed(seq, tree)))
 
 
 class Problem(StrEnum):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -146,8 +146,9 @@ def settings(park_id: int) -> ParkManifestSettings:
     return row or ParkManifestSettings(park_id=park_id, tolerance_pct=5, receipt_working_days=5)
 
 
-def tolerance(park_id: int) -> Fraction:
-    return Fraction(settings(park_id).tolerance_pct, 100)
+def tolerance(park_id: int, pct: int | None = None) -> Fraction:
+    """The park's tolerance; `pct` when the caller has read it already (with the lock)."""
+    return Fraction(settings(park_id).tolerance_pct if pct is None else pct, 100)
 
 
 def calendar(park_id: int) -> workdays.WorkingCalendar:
@@ -158,37 +159,54 @@ def calendar(park_id: int) -> workdays.WorkingCalendar:
     return workdays.WorkingCalendar(frozenset(holidays), frozenset(working))
 
 
-def receipt_due(park_id: int, pickup_day) -> workdays.Due:
-    days = settings(park_id).receipt_working_days
+def receipt_due(park_id: int, pickup_day, days: int | None = None) -> workdays.Due:
+    """The receipt's due date; `days` when the caller has read the park's rule already.
+    The park's list counts only where the official calendar has no data: when the official
+    calendar decides every day of the span, the list is not read."""
+    days = settings(park_id).receipt_working_days if days is None else days
+    official = workdays.add_working_days(pickup_day, days, workdays.WorkingCalendar())
+    if official.rule == workdays.Rule.OFFICIAL:
+        return official
     return workdays.add_working_days(pickup_day, days, calendar(park_id))
 
 
 def allocate_number(region: str, year: int) -> numbering.ManifestNumber:
-    """The next serial of `region` in `year`: one INSERT … ON CONFLICT DO NOTHING, then one
-    conditional UPDATE … RETURNING; the row lock it takes orders parallel allocations."""
+    """The next serial of `region` in `year`: one conditional UPDATE … RETURNING (the row
+    lock it takes orders parallel allocations); only when the year's row is missing, an
+    INSERT … ON CONFLICT DO NOTHING first and the UPDATE again."""
     try:
         numbering.check_region(region)
         numbering.check_year(year)
     except numbering.NumberError:
         raise Conflict(_("The park has no valid region code; ask its administrator.")) from None
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(ManifestSerial)
-        .values(region_code=region, year=year, last_serial=0)
-        .on_conflict_do_nothing(index_elements=["region_code", "year"])
-    )
-    serial = db.session.execute(
-        update(ManifestSerial)
-        .where(
-            ManifestSerial.region_code == region,
-            ManifestSerial.year == year,
-            ManifestSerial.last_serial < numbering.MAX_SERIAL,
+    serial = _next_serial(region, year)
+    if serial is None:  # the region's first manifest of the year (or all serials used)
+        dialect = db.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(ManifestSerial)
+            .values(region_code=region, year=year, last_serial=0)
+            .on_conflict_do_nothing(index_elements=["region_code", "year"])
         )
-        .values(last_serial=ManifestSerial.last_serial + 1)
-        .returning(ManifestSerial.last_serial)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+        serial = _next_serial(region, year)
     if serial is None:
         raise Conflict(_("All manifest numbers of this year are used; ask the administrator."))
     return numbering.ManifestNumber(year, region, serial)
+
+
+_NEXT_SERIAL = (
+    update(ManifestSerial)
+    .where(
+        ManifestSerial.region_code == bindparam("serial_region"),
+        ManifestSerial.year == bindparam("serial_year"),
+        ManifestSerial.last_serial < numbering.MAX_SERIAL,
+    )
+    .values(last_serial=ManifestSerial.last_serial + 1)
+    .returning(ManifestSerial.last_serial)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _next_serial(region: str, year: int) -> int | None:
+    params = {"serial_region": region, "serial_year": year}
+    return db.session.execute(_NEXT_SERIAL, params).scalar_one_or_none()

@@ -41,20 +41,23 @@ def require_party(user: User, manifest: Manifest, role: str, message: str) -> No
         raise Forbidden(message)
 
 
-def lock_deal(deal_id) -> Deal:
-    """The deal row, locked; an id that is not a plain integer is no deal."""
+def lock_deal(deal_id, *options, with_lot: bool = False) -> Deal:
+    """The deal row, locked (with what `options` load along, and its lot locked too with
+    `with_lot`); an id that is not a plain integer is no deal."""
     if isinstance(deal_id, bool) or not isinstance(deal_id, int):
         raise NotFound(_("No such deal."))
-    return deals.lock_deal(deal_id)
+    return deals.lock_deal(deal_id, *options, with_lot=with_lot)
+
+
+_DECLARED = db.select(db.func.coalesce(db.func.sum(Manifest.declared_kg), 0)).where(
+    Manifest.deal_id == db.bindparam("deal_id"),
+    Manifest.status.not_in((S.CANCELLED, S.REJECTED)),
+)
 
 
 def declared_total(deal_id: int) -> int:
     """What the deal's live manifests declare (cancelled and wholly refused ones excepted)."""
-    total = db.session.scalar(
-        db.select(db.func.coalesce(db.func.sum(Manifest.declared_kg), 0)).where(
-            Manifest.deal_id == deal_id, Manifest.status.not_in((S.CANCELLED, S.REJECTED))
-        )
-    )
+    total = db.session.scalar(_DECLARED, {"deal_id": deal_id})
     return int(total)  # PostgreSQL sums a bigint column as numeric
 
 

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from market import clock
-from market.accounts.models import User
+from market.accounts.models import Enterprise, User
 from market.db import utcnow
+from market.deals.models import Deal
 from market.errors import Conflict, DomainError, Forbidden, NotFound
-from market.extensions import db
+from market.listings.models import SupplyListing
 from market.manifests import checks, signing, weights
 from market.manifests.aftercare import (
     Problem,
@@ -107,10 +109,16 @@ class CorrectionInput:  # after closing (or rejection): a new version, never an 
 
 # --- start -------------------------------------------------------------------------------
 
+# What a start reads of the deal, in the one statement that locks it (the deal row only).
+_START_LOADS = (
+    joinedload(Deal.listing, innerjoin=True).joinedload(SupplyListing.waste_code, innerjoin=True),
+    joinedload(Deal.generator, innerjoin=True).joinedload(Enterprise.park, innerjoin=True),
+)
+
 
 def start_manifest(user: User, deal_id: int, data: StartInput) -> Manifest:
     """The generator starts one manifest for one vehicle trip and signs it."""
-    deal = lock_deal(deal_id)
+    deal = lock_deal(deal_id, *_START_LOADS)
     if not deal.party(getattr(user, "enterprise_id", None)):
         raise NotFound(_("No such deal."))
     if user.enterprise_id != deal.generator_id:
@@ -121,7 +129,7 @@ def start_manifest(user: User, deal_id: int, data: StartInput) -> Manifest:
     transporter = _transporter(deal, data.transporter_id)
     consent = _check_allowance(deal, declared)
     manifest = _new_manifest(user, deal, data, declared, transporter.id, consent)
-    signing.log(manifest, E.CREATE, user)
+    signing.create(manifest, E.CREATE, user)
     signing.record(manifest, E.SUBMIT, user, data=_submitted(manifest, deal))
     tell(manifest, "manifest_submitted", (manifest.transporter_id, manifest.receiver_id))
     return manifest
@@ -177,9 +185,7 @@ def _new_manifest(user, deal, data: StartInput, declared, transporter_id, consen
         over_deal_consent_id=consent,
         submitted_by_id=user.id,
     )
-    db.session.add(manifest)
-    db.session.flush()
-    return manifest
+    return manifest  # inserted by signing.create, with its first link
 
 
 def _submitted(manifest: Manifest, deal) -> dict:
@@ -229,7 +235,9 @@ def sign_pickup(user: User, manifest_id: int, data: PickupInput) -> Manifest:
             _("The pickup cannot be before the manifest was submitted."),
         ),
     }
-    due = checks.receipt_due(manifest.park_id, clock.business_day(values["picked_up_at"]))
+    rules = signing.locked_rules(manifest) or (None, None)
+    day = clock.business_day(values["picked_up_at"])
+    due = checks.receipt_due(manifest.park_id, day, rules[1])
     values |= {"receipt_due_on": due.date, "receipt_due_rule": str(due.rule)}
     signed = {**values, "signed_by": user.id}
     values |= {"pickup_signed_at": utcnow(), "pickup_signed_by_id": user.id}
@@ -292,7 +300,8 @@ def _partial_rejection(manifest: Manifest, data: ReceiptInput) -> dict:
 
 
 def _discrepancy(manifest: Manifest, weighed_kg: int) -> bool:
-    tolerance = checks.tolerance(manifest.park_id)
+    rules = signing.locked_rules(manifest) or (None, None)
+    tolerance = checks.tolerance(manifest.park_id, rules[0])
     return weights.discrepancy(manifest.declared_kg, weighed_kg, tolerance).discrepant
 
 
