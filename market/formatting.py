@@ -67,11 +67,11 @@ def payment_status_label(status: str | None) -> str:
 def unread_messages() -> int:
     from flask_login import current_user
 
-    from market.inbox.services import unread_count
+    from market.inbox.services import unread_for
 
     if not getattr(current_user, "is_authenticated", False):
         return 0
-    return unread_count(current_user.enterprise_id)
+    return unread_for(current_user)
 
 
 def register(app: Flask) -> None:

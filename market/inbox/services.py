@@ -138,3 +138,29 @@ def mark_read(enterprise_id: int) -> None:
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def addressed_to(user):
+    """The messages a user reads: their enterprise's, or, for a park administrator, the
+    park's (the park's administrators share one inbox)."""
+    if user.is_park_admin:
+        return Message.park_id == user.admin_park_id
+    return Message.enterprise_id == user.enterprise_id
+
+
+def unread_for(user) -> int:
+    if not user.is_park_admin and user.enterprise_id is None:
+        return 0
+    query = db.select(db.func.count(Message.id)).where(
+        addressed_to(user), Message.read_at.is_(None)
+    )
+    return db.session.scalar(query) or 0
+
+
+def mark_read_for(user) -> None:
+    db.session.execute(
+        db.update(Message)
+        .where(addressed_to(user), Message.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

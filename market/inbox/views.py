@@ -1,27 +1,26 @@
-"""The inbox page."""
+"""The inbox page: an enterprise member's messages, or a park administrator's park's."""
 
-from flask import Blueprint, render_template
-from flask_login import current_user
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
 
-from market.accounts.auth import member_required
 from market.extensions import db
 from market.inbox.models import Message
-from market.inbox.services import mark_read, wording
+from market.inbox.services import addressed_to, mark_read_for, wording
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 
 @bp.get("/")
-@member_required
+@login_required
 def index():
+    if current_user.enterprise is None and not current_user.is_park_admin:
+        abort(403)
     page = db.paginate(
-        db.select(Message)
-        .filter_by(enterprise_id=current_user.enterprise_id)
-        .order_by(Message.id.desc()),
+        db.select(Message).where(addressed_to(current_user)).order_by(Message.id.desc()),
         per_page=30,
         error_out=False,
     )
     unread = {m.id for m in page.items if m.read_at is None}
-    mark_read(current_user.enterprise_id)
+    mark_read_for(current_user)
     db.session.commit()
     return render_template("inbox/index.html", page=page, unread=unread, wording=wording)
