@@ -309,3 +309,20 @@ def test_park_administrators_read_the_park_inbox(client, world, second):
     assert world.generator.enterprise.name in html
     as_user(client, world.admin_elsewhere)
     assert world.generator.enterprise.name not in client.get("/inbox/").get_data(as_text=True)
+
+
+def test_the_api_gives_a_member_its_own_grade_and_refuses_administrators(client, world):
+    from market.accounts.auth import issue_token
+
+    factories.graded(world.generator.enterprise, "C")
+    _row, plain = issue_token(world.generator, "ci")
+    _row, admin_plain = issue_token(world.admin, "ci")
+    _row, other_plain = issue_token(world.other, "ci")
+    db.session.commit()
+    mine = client.get("/api/v1/credit/mine", headers={"Authorization": f"Bearer {plain}"})
+    assert mine.status_code == 200
+    assert (mine.json["grade"], mine.json["colour"]) == ("C", "yellow")
+    other = client.get("/api/v1/credit/mine", headers={"Authorization": f"Bearer {other_plain}"})
+    assert other.json["grade"] is None
+    admin = client.get("/api/v1/credit/mine", headers={"Authorization": f"Bearer {admin_plain}"})
+    assert admin.status_code == 403
