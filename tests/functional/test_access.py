@@ -165,8 +165,12 @@ CREDIT_MATRIX = [
     *_expect("POST decide published", **MEMBERS_403, admin=400, admin_elsewhere=404),
     *_expect("POST remove evidence", **MEMBERS_403, admin=302, admin_elsewhere=404),
     *_expect(
-        "POST appeal published", anonymous=LOGIN, generator=400, admin=403,
-        admin_elsewhere=403, default=404,
+        "POST appeal published",
+        anonymous=LOGIN,
+        generator=400,
+        admin=403,
+        admin_elsewhere=403,
+        default=404,
     ),  # fmt: skip
 ]
 
