@@ -77,6 +77,20 @@ def grade_meaning(grade: str | None) -> str:
     }.get(grade or "", _("ungraded"))
 
 
+def file_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def item_labels(evaluation, english: bool) -> dict[str, str]:
+    """Checklist item keys to their labels, for the offline deductions' subjects."""
+    return {m.item_key: m.label_en if english else m.label_zh for m in evaluation.marks}
+
+
 def register(app) -> None:
-    for fn in (credit_status, credit_event, credit_reason, credit_part, grade_meaning):
+    for fn in (credit_status, credit_event, credit_reason, credit_part, grade_meaning, file_size):
         app.add_template_filter(fn)
+    app.add_template_global(item_labels)

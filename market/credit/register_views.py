@@ -39,12 +39,17 @@ def park_by_slug(slug: str | None) -> Park:
 
 
 def _filtered():
-    form = forms.RegisterFilterForm(request.args, parks=parks())
-    if request.args and not form.validate():
-        field, messages = next(iter(form.errors.items()))
-        raise DomainError(str(messages[0]), field=field)
-    park = park_by_slug(form.park.data if "park" in request.args else None)
-    form.park.data = park.slug
+    """The filter form, the park and its rows; rows is None when the filters are wrong
+    (the form then carries the messages)."""
+    every = parks()
+    if not every:
+        raise NotFound(_("No park yet."))
+    form = forms.RegisterFilterForm(request.args, parks=every)
+    if not form.park.data:
+        form.park.data = every[0].slug
+    if not form.validate():
+        return form, every[0], None
+    park = next(p for p in every if p.slug == form.park.data)
     rows = queries.register_rows(
         park.id, role=form.role.data or None, grade=form.grade.data or None,
         search=form.q.data or "",
@@ -55,7 +60,8 @@ def _filtered():
 @bp.get("/")
 def page():
     form, park, rows = _filtered()
-    return render_template("credit/register.html", form=form, park=park, rows=rows)
+    status = 400 if rows is None else 200
+    return render_template("credit/register.html", form=form, park=park, rows=rows), status
 
 
 def headers() -> list[str]:
@@ -71,7 +77,10 @@ def cells(row) -> list:
 
 @bp.get("/export.<any(csv, xlsx):fmt>")
 def export(fmt: str):
-    _form, park, rows = _filtered()
+    form, park, rows = _filtered()
+    if rows is None:
+        field, messages = next(iter(form.errors.items()))
+        raise DomainError(str(messages[0]), field=field)
     if fmt == "csv":
         body, mimetype = to_csv(rows), "text/csv; charset=utf-8"
     else:

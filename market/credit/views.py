@@ -1,6 +1,8 @@
 """Credit grading pages: the park administrators' evaluations, checklist, review, appeal
 decision and settings, and the graded enterprise's own grade and appeal."""
 
+from fractions import Fraction
+
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -138,12 +140,36 @@ def _detail_page(evaluation, mark_forms=None, status: int = 200, **forms_given):
         e=evaluation,
         admin=admin,
         online=queries.online_part(evaluation),
-        breakdown=queries.breakdown(evaluation),
+        breakdown=queries.breakdown(evaluation) or preview(evaluation),
         mark_forms=mark_forms,
         may=_may(evaluation),
         today=clock.today(),
         **page_forms,
     ), status
+
+
+def preview(evaluation) -> dict:
+    """Before submission: the online parts as computed and the checklist as marked so far,
+    in the shape of a recorded breakdown (no total, no grade)."""
+    parts = []
+    for part in queries.online_part(evaluation).get("parts", []):
+        parts.append({
+            "name": part["name"], "max": part["max"], "score": _shown(part["exact"]),
+            "deductions": [
+                {"reason": d["reason"], "points": _shown(d["points"]), "subject": d["subject"],
+                 "rows": [{"table": t, "id": i} for t, i in d["rows"]]}
+                for d in part["deductions"]
+            ],
+        })  # fmt: skip
+    marked = [m.points_tenths for m in evaluation.marks if m.points_tenths is not None]
+    offline_most = sum(m.max_points for m in evaluation.marks)
+    parts.append({"name": "offline", "max": offline_most, "deductions": [],
+                  "score": f"{sum(marked) / 10:.1f}" if marked else "—"})  # fmt: skip
+    return {"parts": parts, "total": None, "preview": True}
+
+
+def _shown(exact: str) -> str:
+    return f"{float(Fraction(exact)):.1f}"
 
 
 def _mark_form(mark) -> forms.MarkForm:
@@ -383,10 +409,13 @@ def _settings_page(settings_form=None, item_form=None, status: int = 200):
     db.session.commit()  # the defaults, made the first time they are read
     if settings_form is None:
         settings_form = forms.SettingsForm(formdata=None, obj=row)
+    if item_form is None:
+        chosen = next((i for i in items if i.key == request.args.get("edit")), None)
+        item_form = forms.ChecklistItemForm(formdata=None, obj=chosen)
     return render_template(
         "credit/settings.html",
         settings_form=settings_form,
-        item_form=item_form or forms.ChecklistItemForm(formdata=None),
+        item_form=item_form,
         items=items,
         fields=credit_settings.SETTING_FIELDS,
     ), status

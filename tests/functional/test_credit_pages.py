@@ -255,6 +255,7 @@ def test_the_public_register_lists_grades_without_scores_and_filters(client, wor
     by_role = client.get("/credit/register/?park=north&role=recycler").get_data(as_text=True)
     assert poor.name in by_role and good.name not in by_role
     assert client.get("/credit/register/?park=north&grade=Z").status_code == 400
+    assert good.name in client.get("/credit/register/?lang=en").get_data(as_text=True)
     assert client.get("/credit/register/?park=nowhere").status_code == 400
     assert client.get("/api/v1/credit/register?park=nowhere").status_code == 404
 
