@@ -13,6 +13,7 @@ from market.credit.models import Evaluation, EvidenceFile
 from market.extensions import db
 from tests import credit_flow, factories
 from tests.conftest import csrf_token, login
+from tests.integration.test_credit_online import trade  # noqa: F401  (the fixture)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%test\n"
@@ -327,3 +328,17 @@ def test_the_api_gives_a_member_its_own_grade_and_refuses_administrators(client,
     assert other.json["grade"] is None
     admin = client.get("/api/v1/credit/mine", headers={"Authorization": f"Bearer {admin_plain}"})
     assert admin.status_code == 403
+
+
+def test_every_online_figure_links_to_the_rows_behind_it(client, trade):
+    evaluation = services.open_evaluation(trade.admin, trade.generator.enterprise_id)
+    db.session.commit()
+    login(client, trade.admin)
+    html = client.get(f"/credit/evaluations/{evaluation.id}").get_data(as_text=True)
+    assert f'href="/manifests/{trade.mar.id}"' in html  # the negative stock
+    assert f'href="/manifests/{trade.jan.id}"' in html  # the weight discrepancy
+    ledger = f"/ledgers/enterprises/{trade.generator.enterprise_id}?start="
+    assert html.count(ledger) >= 3  # two late filings and the correction
+    for jan in (f"filing #{trade.filed[0].id}", f"#{trade.filed[1].id}"):
+        assert jan in html or jan.replace("filing", "申报") in html
+    assert "6.7 / 20" in html and "12.0 / 20" in html  # the provisional online parts
