@@ -330,7 +330,7 @@ def test_the_api_gives_a_member_its_own_grade_and_refuses_administrators(client,
     assert admin.status_code == 403
 
 
-def test_every_online_figure_links_to_the_rows_behind_it(client, trade):
+def test_every_online_figure_links_to_the_rows_behind_it(client, trade):  # noqa: F811
     evaluation = services.open_evaluation(trade.admin, trade.generator.enterprise_id)
     db.session.commit()
     login(client, trade.admin)
