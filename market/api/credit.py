@@ -5,11 +5,11 @@ from dataclasses import asdict
 
 from flask import g
 from flask_babel import gettext as _
-from marshmallow import Schema
 from marshmallow import fields as f
 
 from market.api.base import token_required
 from market.api.fields import Str, at_most, one_of
+from market.api.schemas import Schema
 from market.api.views import bp
 from market.credit import queries, scoring
 from market.credit.register_views import park_by_slug

@@ -61,7 +61,10 @@ def _filtered():
 def page():
     form, park, rows = _filtered()
     status = 400 if rows is None else 200
-    return render_template("credit/register.html", form=form, park=park, rows=rows), status
+    filters = {k: request.args[k] for k in ("park", "grade", "role", "q") if request.args.get(k)}
+    return render_template(
+        "credit/register.html", form=form, park=park, rows=rows, filters=filters
+    ), status
 
 
 def headers() -> list[str]:
