@@ -118,28 +118,6 @@ def _credit_texts(p: dict) -> dict:
     }
 
 
-def unread_count(enterprise_id: int | None) -> int:
-    if enterprise_id is None:
-        return 0
-    return (
-        db.session.scalar(
-            db.select(db.func.count(Message.id)).where(
-                Message.enterprise_id == enterprise_id, Message.read_at.is_(None)
-            )
-        )
-        or 0
-    )
-
-
-def mark_read(enterprise_id: int) -> None:
-    db.session.execute(
-        db.update(Message)
-        .where(Message.enterprise_id == enterprise_id, Message.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
 def addressed_to(user):
     """The messages a user reads: their enterprise's, or, for a park administrator, the
     park's (the park's administrators share one inbox)."""
