@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from market.catalog.views import bp as catalog
     from market.credit.register_views import bp as credit_register
     from market.credit.views import bp as credit
+    from market.credit.violation_views import bp as credit_violations
     from market.deals.views import bp as deals
     from market.inbox.views import bp as inbox
     from market.listings.views import bp as listings
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         credit,
         credit_register,
+        credit_violations,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

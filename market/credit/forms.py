@@ -171,3 +171,11 @@ class RegisterFilterForm(FlaskForm):
         self.park.choices = choices(*((p.slug, p.name) for p in parks))
         self.grade.choices = choices(("", _l("any")), *((g, g) for g in GRADES))
         self.role.choices = choices(("", _l("any")), *ROLE_CHOICES)
+
+
+class ViolationForm(FlaskForm):
+    enterprise = SelectField(_l("Enterprise"), coerce=int, validators=[DataRequired()])
+    occurred_on = DateField(_l("Occurred on"), validators=[DataRequired()])
+    description = TextAreaField(
+        _l("What happened"), filters=[strip], validators=[DataRequired(), Length(max=NOTE_MAX)]
+    )

@@ -164,6 +164,10 @@ CREDIT_MATRIX = [
     *_expect("POST cancel draft", **MEMBERS_403, admin=400, admin_elsewhere=404),
     *_expect("POST decide published", **MEMBERS_403, admin=400, admin_elsewhere=404),
     *_expect("POST remove evidence", **MEMBERS_403, admin=302, admin_elsewhere=404),
+    *_expect("GET /credit/admin/violations/", **MEMBERS_403, **ADMINS),
+    *_expect("POST /credit/admin/violations/", **MEMBERS_403, admin=400, admin_elsewhere=400),
+    *_expect("POST confirm violation", **MEMBERS_403, admin=403, admin_elsewhere=403),
+    *_expect("POST dismiss violation", **MEMBERS_403, admin=400, admin_elsewhere=400),
     *_expect(
         "POST appeal published",
         anonymous=LOGIN,
@@ -177,6 +181,7 @@ CREDIT_MATRIX = [
 
 @pytest.fixture()
 def credit(world, app, tmp_path):
+    from market import clock
     from market.credit import services
     from market.credit.files import Upload
     from tests import credit_flow
@@ -193,10 +198,13 @@ def credit(world, app, tmp_path):
         second, draft.id, draft.marks[1].item_key, Upload("b.png", b"\x89PNG\r\n\x1a\n0")
     )
     shown.evaluation_id, shown.mark_id = published.id, published.marks[0].id
+    violation = services.report_violation(
+        world.admin, world.other.enterprise_id, clock.today(), "偷排"
+    )
     db.session.commit()
     yield {"published": published.id, "draft": draft.id, "submitted": submitted.id,
            "draft mark": draft.marks[0].id, "evidence": shown.id,
-           "draft evidence": evidence.id}  # fmt: skip
+           "draft evidence": evidence.id, "violation": violation.id}  # fmt: skip
     app.config["CREDIT_EVIDENCE_DIR"] = ""
 
 
@@ -215,6 +223,8 @@ def _credit_request(client, key: str, ids: dict):
         "POST decide published": f"{e}/{ids['published']}/decide",
         "POST remove evidence": f"/credit/evidence/{ids['draft evidence']}/remove",
         "POST appeal published": f"{e}/{ids['published']}/appeal",
+        "POST confirm violation": f"/credit/admin/violations/{ids['violation']}/confirm",
+        "POST dismiss violation": f"/credit/admin/violations/{ids['violation']}/dismiss",
     }
     method, _, path = key.partition(" ")
     path = paths.get(key, path)
@@ -249,11 +259,15 @@ def test_the_credit_matrix_covers_every_credit_route(app):
         "credit.refresh", "credit.submit", "credit.approve", "credit.return_", "credit.cancel",
         "credit.decide", "credit.remove_evidence", "credit.appeal", "credit_register.page",
         "credit_register.export", "api.credit_register", "api.credit_mine",
+        "credit_violations.index", "credit_violations.report", "credit_violations.confirm",
+        "credit_violations.dismiss",
     }  # fmt: skip
     ours = {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith(("credit.", "credit_register.", "api.credit_"))
+        if rule.endpoint.startswith(
+            ("credit.", "credit_register.", "credit_violations.", "api.credit_")
+        )
     }
     assert ours == covered
-    assert len({k for k, _r, _e in CREDIT_MATRIX}) == 23
+    assert len({k for k, _r, _e in CREDIT_MATRIX}) == 27

@@ -8,6 +8,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from market import clock
 from market.credit import services
 from market.credit.models import Evaluation, EvidenceFile
 from market.extensions import db
@@ -342,3 +343,28 @@ def test_every_online_figure_links_to_the_rows_behind_it(client, trade):  # noqa
     for jan in (f"filing #{trade.filed[0].id}", f"#{trade.filed[1].id}"):
         assert jan in html or jan.replace("filing", "申报") in html
     assert "6.7 / 20" in html and "12.0 / 20" in html  # the provisional online parts
+
+
+def test_a_violation_reported_by_one_administrator_is_confirmed_by_another_and_forces_d(
+    client, world, second
+):
+    from market.credit.models import Violation
+
+    credit_flow.published(world.admin, second[0], world.generator.enterprise, 1)
+    login(client, world.admin)
+    page = "/credit/admin/violations/"
+    assert world.generator.enterprise.name in client.get(page).get_data(as_text=True)
+    report = {"enterprise": world.generator.enterprise_id, "description": "非法倾倒危险废物"}
+    future = post(client, page, {**report, "occurred_on": "2999-01-01"}, page=page)
+    assert future.status_code == 400
+    day = clock.today().isoformat()
+    done = post(client, page, {**report, "occurred_on": day}, page=page)
+    assert done.status_code == 302
+    violation = db.session.execute(db.select(Violation)).scalar_one()
+    own = post(client, f"{page}{violation.id}/confirm", page=page)
+    assert own.status_code == 403  # the reporter never decides
+    as_user(client, second[1])
+    assert post(client, f"{page}{violation.id}/dismiss", page=page).status_code == 400
+    assert post(client, f"{page}{violation.id}/confirm", page=page).status_code == 302
+    db.session.expire_all()
+    assert world.generator.enterprise.credit_grade == "D"
