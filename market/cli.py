@@ -122,6 +122,8 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     click.echo(f"Demo deals by payment state: {states or 'none (is localstripe running?)'}")
     made = ", ".join(f"{k} {v}" for k, v in sorted(builder.manifests.items()))
     click.echo(f"Demo manifests and filings: {made or 'none'}")
+    graded = ", ".join(f"{k} {v}" for k, v in sorted(builder.grades.items()))
+    click.echo(f"Demo credit grades (through the grading workflow): {graded}")
 
 
 @catalog.command("load-national")

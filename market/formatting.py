@@ -67,11 +67,11 @@ def payment_status_label(status: str | None) -> str:
 def unread_messages() -> int:
     from flask_login import current_user
 
-    from market.inbox.services import unread_for
+    from market.inbox.services import unread_count
 
     if not getattr(current_user, "is_authenticated", False):
         return 0
-    return unread_for(current_user)
+    return unread_count(current_user)
 
 
 def register(app: Flask) -> None:

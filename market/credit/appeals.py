@@ -116,8 +116,8 @@ def decide_appeal(
     appeal.outcome, appeal.decision_note = outcome, note
     appeal.new_grade = evaluation.grade if outcome == "changed" else None
     appeal.decided_by_id, appeal.decided_at = user.id, utcnow()
-    notify(evaluation.enterprise_id, "credit_appeal_decided", link=f"/credit/{evaluation.id}",
-           outcome=outcome, grade=evaluation.grade)  # fmt: skip
+    notify(evaluation.enterprise_id, f"credit_appeal_{outcome}", link=f"/credit/{evaluation.id}",
+           grade=evaluation.grade)  # fmt: skip
     db.session.flush()
     return appeal
 

@@ -17,7 +17,7 @@ enterprise has any, negative stock is not judged (it would be a false finding) a
 figures say so.
 """
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from market import clock
 from market.accounts.models import Enterprise
@@ -105,11 +105,14 @@ def _manifest_facts(enterprise, window) -> tuple[scoring.ManifestFacts, ...]:
     """Discrepancies count against the generator who declared; late receipts against the
     receiver who signed late (or has not signed, past the limit)."""
     start, end = window
+    since = datetime.combine(start, time.min, clock.BEIJING) - timedelta(days=1)
+    until = datetime.combine(end, time.max, clock.BEIJING) + timedelta(days=1)
     rows = db.session.execute(
         db.select(Manifest)
         .where(
             db.or_(Manifest.generator_id == enterprise.id, Manifest.receiver_id == enterprise.id),
             Manifest.status.not_in(("draft", "cancelled")),
+            db.func.coalesce(Manifest.picked_up_at, Manifest.created_at).between(since, until),
         )
         .order_by(Manifest.id)
     ).scalars()

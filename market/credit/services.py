@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from market import clock
 from market.accounts.models import User
@@ -113,11 +114,21 @@ def open_evaluation(
         evaluation.marks.append(Mark(item_key=item.key, role=item.role, label_zh=item.label_zh,
                                      label_en=item.label_en, max_points=item.max_points,
                                      position=position))  # fmt: skip
-    db.session.flush()
+    _insert_once(evaluation)
     _compute_online(evaluation)
     EVALUATIONS.log(evaluation, E.OPEN, None, S.DRAFT, user)
     db.session.flush()
     return evaluation
+
+
+def _insert_once(evaluation: Evaluation) -> None:
+    """Another administrator opening one for the same enterprise at the same moment loses
+    on the one-open-per-enterprise index: a Conflict, not an error page."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_("This enterprise already has an evaluation in progress.")) from None
 
 
 def _open_one(enterprise_id: int) -> Evaluation | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
 from market.credit import scoring
@@ -44,9 +45,21 @@ def settings_row(park_id: int) -> CreditSettings:
         row = CreditSettings(park_id=park_id)
         for name in SETTING_FIELDS:
             setattr(row, name, CreditSettings.__table__.c[name].default.arg)
-        db.session.add(row)
-        db.session.flush()
+        if not _added([row]):  # another request made them first
+            return settings_row(park_id)
     return row
+
+
+def _added(rows: list) -> bool:
+    """Insert rows made on first use; False when a concurrent request inserted them first
+    (the park's unique key), leaving the session as it was."""
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(rows)
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def to_dict(row: CreditSettings) -> dict:
@@ -123,7 +136,7 @@ def checklist_rows(park_id: int, active_only: bool = True) -> list[ChecklistItem
     query = db.select(ChecklistItem).filter_by(park_id=park_id)
     rows = list(db.session.execute(query.order_by(ChecklistItem.position)).scalars())
     if not rows:
-        rows = seed_checklist(park_id)
+        rows = seed_checklist(park_id) or checklist_rows(park_id, active_only=False)
     return [r for r in rows if r.active or not active_only]
 
 
@@ -135,9 +148,7 @@ def seed_checklist(park_id: int) -> list[ChecklistItem]:
             ChecklistItem(park_id=park_id, key=item.key, role=item.role.value, label_zh=zh,
                           label_en=en, max_points=item.max_points, position=position)
         )  # fmt: skip
-    db.session.add_all(rows)
-    db.session.flush()
-    return rows
+    return rows if _added(rows) else []
 
 
 @dataclass

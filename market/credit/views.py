@@ -121,6 +121,14 @@ def detail(evaluation_id: int):
     return _detail_page(evaluation)
 
 
+@bp.get("/<int:evaluation_id>")
+@login_required
+def short_link(evaluation_id: int):
+    """The inbox messages' link (/credit/<id>): checked, then the evaluation's page."""
+    queries.evaluation_for(current_user, evaluation_id)
+    return redirect(url_for(".detail", evaluation_id=evaluation_id))
+
+
 def _detail_page(evaluation, mark_forms=None, status: int = 200, **forms_given):
     admin = current_user.is_park_admin
     mark_forms = mark_forms or {}

@@ -16,6 +16,7 @@ from market.accounts.models import Enterprise, Park, User
 from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
 from market.deals.models import Payment
+from market.demo.grading import ParkGrading
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
 from market.demo.transfers import ParkTransfers, flag_overdue
@@ -57,6 +58,7 @@ class DemoBuilder:
         self.names: set[str] = set()
         self.password_hash = hash_password(DEMO_PASSWORD)
         self.accounts: list[DemoAccount] = []
+        self.aimed: dict[int, str | None] = {}  # enterprise id -> the grade to aim at
 
     def _name(self, park: dict, words: list[str]) -> str:
         while True:
@@ -96,6 +98,10 @@ class DemoBuilder:
                 industry=industry,
             )
         )
+        # The grade its evaluation will aim at (market.demo.grading makes it through the
+        # workflow once the demo's filings and manifests exist): mostly A/B, a few D.
+        self.aimed[enterprise.id] = self.rng.choices(["A", "B", "C", "D", None],
+                                                     [25, 35, 15, 5, 20])[0]  # fmt: skip
         db.session.add(
             User(
                 email=f"e{enterprise.id}@{spec['slug']}.demo",
@@ -129,6 +135,16 @@ class DemoBuilder:
             admin_park=park,
         )
         self.accounts.append(DemoAccount("park admin", admin.email, park.name))
+        # Four eyes: a second administrator approves grades; a third, who grades nothing
+        # in the demo, decides appeals.
+        for local, role in (("admin2", "park admin (2nd)"), ("admin3", "park admin (3rd)")):
+            other = accounts.create_user(
+                accounts.UserInput(
+                    email=f"{local}@{spec['slug']}.demo", name="园区管理员", password=DEMO_PASSWORD
+                ),
+                admin_park=park,
+            )
+            self.accounts.append(DemoAccount(role, other.email, park.name))
         generators = [self._generator(park, spec) for _ in range(spec["generators"])]
         recyclers = [self._recycler(park, spec, i) for i in range(spec["recyclers"])]
         transporters = [
@@ -273,7 +289,8 @@ class DemoBuilder:
 
 def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
     """Enterprises, listings, bids and deals as of OPENED_DAYS_AGO, a year of filings
-    back-filed that day, then the manifests on the days since (`market.demo.transfers`)."""
+    back-filed that day, then the manifests on the days since (`market.demo.transfers`),
+    then the credit grades through the grading workflow (`market.demo.grading`)."""
     data = json.loads((SEEDS / "demo" / "parks.json").read_text(encoding="utf-8"))
     with clock_at(beijing(OPENED_DAYS_AGO, 9)):
         builder = DemoBuilder(data, seed=seed, today=today)
@@ -287,6 +304,12 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
     for park in parks:
         park.run()
     flag_overdue()
+    builder.grades = {}
+    for park in demo_parks():
+        grading = ParkGrading(builder.rng, park, builder.aimed)
+        grading.run()
+        for what, n in grading.counts.items():
+            builder.grades[what] = builder.grades.get(what, 0) + n
     builder.deals = payment_states()
     builder.manifests = {}
     for park in parks:

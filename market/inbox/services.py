@@ -99,8 +99,11 @@ def _credit_texts(p: dict) -> dict:
             "not grade it decides.",
             **p,
         ),
-        "credit_appeal_decided": lambda: _(
-            "Your appeal was decided (%(outcome)s); your credit grade is %(grade)s.", **p
+        "credit_appeal_upheld": lambda: _(
+            "Your appeal was turned down; your credit grade stays %(grade)s.", **p
+        ),
+        "credit_appeal_changed": lambda: _(
+            "Your appeal succeeded; your credit grade is now %(grade)s.", **p
         ),
         "credit_forced_d": lambda: _(
             "A confirmed serious violation set your credit grade to D.", **p
@@ -118,24 +121,27 @@ def _credit_texts(p: dict) -> dict:
     }
 
 
-def addressed_to(user):
-    """The messages a user reads: their enterprise's, or, for a park administrator, the
-    park's (the park's administrators share one inbox)."""
-    if user.is_park_admin:
+def addressed_to(user) -> object:
+    """The messages a user reads: their enterprise's, or their park's as an administrator."""
+    if getattr(user, "admin_park_id", None) is not None:
         return Message.park_id == user.admin_park_id
     return Message.enterprise_id == user.enterprise_id
 
 
-def unread_for(user) -> int:
-    if not user.is_park_admin and user.enterprise_id is None:
+def unread_count(user) -> int:
+    if user is None or (user.enterprise_id is None and user.admin_park_id is None):
         return 0
-    query = db.select(db.func.count(Message.id)).where(
-        addressed_to(user), Message.read_at.is_(None)
+    return (
+        db.session.scalar(
+            db.select(db.func.count(Message.id)).where(
+                addressed_to(user), Message.read_at.is_(None)
+            )
+        )
+        or 0
     )
-    return db.session.scalar(query) or 0
 
 
-def mark_read_for(user) -> None:
+def mark_read(user) -> None:
     db.session.execute(
         db.update(Message)
         .where(addressed_to(user), Message.read_at.is_(None))

@@ -154,6 +154,7 @@ CREDIT_MATRIX = [
     *_expect("GET /api/v1/credit/register", default=200),
     *_expect("GET published evaluation", anonymous=LOGIN, generator=200, admin=200, default=404),
     *_expect("GET draft evaluation", anonymous=LOGIN, admin=200, default=404),
+    *_expect("GET short link", anonymous=LOGIN, generator=302, admin=302, default=404),
     *_expect("GET evidence", anonymous=LOGIN, generator=200, admin=200, default=404),
     # a park administrator's posts on the draft (of the recycler) / the published (generator)
     *_expect("POST mark draft", **MEMBERS_403, admin=302, admin_elsewhere=404),
@@ -214,6 +215,7 @@ def _credit_request(client, key: str, ids: dict):
         "GET published evaluation": f"{e}/{ids['published']}",
         "GET draft evaluation": f"{e}/{ids['draft']}",
         "GET evidence": f"/credit/evidence/{ids['evidence']}",
+        "GET short link": f"/credit/{ids['published']}",
         "POST mark draft": f"{e}/{ids['draft']}/marks/{ids['draft mark']}",
         "POST refresh draft": f"{e}/{ids['draft']}/refresh",
         "POST submit draft": f"{e}/{ids['draft']}/submit",
@@ -254,7 +256,8 @@ def test_credit_route_access(client, world, credit, key, role, expected):
 
 def test_the_credit_matrix_covers_every_credit_route(app):
     covered = {
-        "credit.admin_index", "credit.open_page", "credit.settings_page", "credit.save_settings",
+        "credit.admin_index", "credit.short_link", "credit.open_page", "credit.settings_page",
+        "credit.save_settings",
         "credit.save_item", "credit.mine", "credit.detail", "credit.evidence", "credit.mark",
         "credit.refresh", "credit.submit", "credit.approve", "credit.return_", "credit.cancel",
         "credit.decide", "credit.remove_evidence", "credit.appeal", "credit_register.page",
@@ -270,4 +273,4 @@ def test_the_credit_matrix_covers_every_credit_route(app):
         )
     }
     assert ours == covered
-    assert len({k for k, _r, _e in CREDIT_MATRIX}) == 27
+    assert len({k for k, _r, _e in CREDIT_MATRIX}) == 28

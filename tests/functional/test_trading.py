@@ -70,7 +70,7 @@ def test_sealed_bids_are_hidden_until_the_deadline(client, world):
 
 ROUTES = [
     ("GET", "/deals/", {"anonymous": "login"}, 200),
-    ("GET", "/inbox/", {"anonymous": "login"}, 200),  # administrators read the park's
+    ("GET", "/inbox/", {"anonymous": "login"}, 200),  # administrators: their park's messages
     ("POST", "/listings/supply/{lot}/bids", {"anonymous": "login", "recycler": 302}, 403),
     (
         "POST",

@@ -85,3 +85,20 @@ def test_the_parks_reminder_days_apply(graded, monkeypatch):
     settings.update_settings(graded.admin, graded.evaluation.park_id, {"reminder_days": 90})
     on(monkeypatch, graded.evaluation.valid_until - timedelta(days=90))
     assert services.send_reminders() == [graded.evaluation.id]
+
+
+def test_park_administrators_read_the_parks_messages_in_their_inbox(graded, monkeypatch, app):
+    on(monkeypatch, graded.evaluation.valid_until - timedelta(days=30))
+    services.send_reminders()
+    db.session.commit()
+    from market.inbox.services import unread_count
+
+    assert unread_count(graded.admin) == unread_count(graded.second) == 1
+    assert unread_count(graded.admin_elsewhere) == 0
+    client = app.test_client()
+    from tests.conftest import login
+
+    login(client, graded.second)
+    page = client.get("/inbox/").get_data(as_text=True)
+    assert graded.generator.enterprise.name in page
+    assert unread_count(graded.admin) == 0  # one inbox for the park's administrators

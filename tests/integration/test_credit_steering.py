@@ -108,3 +108,26 @@ def test_a_bid_is_flagged_once_however_often_the_grade_is_forced(race):
         db.select(Message.kind).filter_by(enterprise_id=race.generator.enterprise_id)
     ).scalars()
     assert list(kinds).count("bid_grade_d") == 1
+
+
+def test_the_generator_sees_the_flag_on_the_lot_page_and_in_the_api(race, app):
+    from tests.conftest import login
+    from tests.functional.test_api import bearer
+
+    cf.published(race.admin, race.second, race.near.enterprise, share=1)
+    factories.bid(race.near, race.lot)
+    db.session.commit()
+    client = app.test_client()
+    login(client, race.generator)
+    page = f"/listings/supply/{race.lot.id}"
+    assert "已降为 D" not in client.get(page).get_data(as_text=True)
+    violation = services.report_violation(
+        race.admin, race.near.enterprise_id, factories.clock.today(), "非法倾倒"
+    )
+    services.confirm_violation(race.second, violation.id)
+    db.session.commit()
+    assert "已降为 D" in client.get(page).get_data(as_text=True)
+    api = app.test_client()
+    reply = api.get(f"/api/v1/listings/supply/{race.lot.id}/bids", headers=bearer(race.generator))
+    (bid,) = reply.get_json()["bids"]
+    assert bid["bidder_fell_to_d"] is True and bid["bidder"]["credit_grade"] == "D"

@@ -1,12 +1,14 @@
 """The demo seed loads through the services and is deterministic."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 
 from market import clock
 from market.accounts import uscc
 from market.accounts.models import Enterprise, Park, User
+from market.credit import queries as queries_credit
+from market.credit.models import Evaluation
 from market.deals.models import Deal, Payment
 from market.deals.payments import amount_for
 from market.demo.builder import seed_demo
@@ -36,7 +38,10 @@ def test_demo_has_two_parks_hundreds_of_listings_and_valid_codes(ctx):
     demand = db.session.scalar(db.select(db.func.count(DemandListing.id)))
     assert supply >= 200 and demand >= 40
     roles = {a.role for a in builder.accounts}
-    assert roles == {"park admin", "generator", "recycler", "transporter", "other enterprise"}
+    assert roles == {
+        "park admin", "park admin (2nd)", "park admin (3rd)", "generator", "recycler",
+        "transporter", "other enterprise",
+    }  # fmt: skip
     assert all(
         db.session.execute(db.select(User).filter_by(email=a.email)).scalar_one()
         for a in builder.accounts
@@ -59,6 +64,7 @@ def test_demo_has_two_parks_hundreds_of_listings_and_valid_codes(ctx):
     _ledgers_add_up()
     for park in parks:
         _each_named_account_has_something_waiting(park)
+        _grades_made_through_the_workflow(park)
 
 
 def _manifests_in_every_state():
@@ -141,6 +147,46 @@ def _each_named_account_has_something_waiting(park):
     assert any(t.open_count == 0 and t.received_kg for t in totals)  # "mark complete"
     flagged = queries.discrepant_in_park(user("admin").admin_park_id)
     assert {m.discrepant for m in flagged} == {True, False}  # discrepant and overdue
+
+
+def _grades_made_through_the_workflow(park):
+    def user(local):
+        email = f"{local}@{park.slug}.demo"
+        return db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+
+    today = clock.today()
+    rows = db.session.scalars(db.select(Evaluation).filter_by(park_id=park.id)).all()
+    in_force = [e for e in rows if e.is_in_force_on(today)]
+    assert {e.grade for e in in_force} == {"A", "B", "C", "D"}
+    assert [e.status for e in rows].count("expired") == 1
+    expired = next(e for e in rows if e.status == "expired")
+    assert expired.valid_until < today and expired.enterprise.credit_grade is None
+    ending = [e for e in in_force if e.valid_until <= today + timedelta(days=60)]
+    assert len(ending) == 1 and ending[0].reminded_at is not None
+    (appealed,) = [e for e in rows if e.status == "appealed"]
+    assert appealed.enterprise_id == user("other").enterprise_id and appealed.appeal.reason
+    assert queries_credit.appeals_to_decide(user("admin3")) == [appealed]
+    assert queries_credit.appeals_to_decide(user("admin")) == []
+    (waiting,) = queries_credit.awaiting_approval(user("admin"))
+    assert waiting.enterprise_id == user("recycler").enterprise_id
+    assert waiting.submitted_by_id == user("admin2").id
+    assert user("recycler").enterprise.credit_grade == "A"  # the older grade, still in force
+    named = user("generator").enterprise.evaluation_in_force
+    assert named.status == "published" and named.appeal_until >= today  # may still appeal
+    for evaluation in rows:
+        steps = [e.event for e in evaluation.events]
+        assert steps[:1] == ["open"] and "submit" in steps
+        if evaluation.published_on:
+            assert {"approve", "publish"} <= set(steps)
+            assert evaluation.approved_by_id != evaluation.submitted_by_id
+            assert evaluation.breakdown != "{}"
+    # The online part was computed from the demo's filings: some graded generator filed.
+    filers = set(db.session.scalars(db.select(Filing.enterprise_id)))
+    assert any(e.enterprise_id in filers and queries_credit.online_part(e)["figures"]["owed"]
+               for e in rows)  # fmt: skip
+    # The register shows exactly the grades in force.
+    register = queries_credit.register_rows(park.id)
+    assert sorted(r.enterprise_id for r in register) == sorted(e.enterprise_id for e in in_force)
 
 
 def test_the_same_seed_gives_the_same_data(ctx):
