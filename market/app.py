@@ -75,6 +75,9 @@ def register_blueprints(app: Flask) -> None:
     from market.admin.views import bp as admin
     from market.api.setup import init_api
     from market.catalog.views import bp as catalog
+    from market.credit.register_views import bp as credit_register
+    from market.credit.views import bp as credit
+    from market.credit.violation_views import bp as credit_violations
     from market.deals.views import bp as deals
     from market.inbox.views import bp as inbox
     from market.listings.views import bp as listings
@@ -96,6 +99,9 @@ def register_blueprints(app: Flask) -> None:
         ledgers,
         inbox,
         admin,
+        credit,
+        credit_register,
+        credit_violations,
     ):
         app.register_blueprint(blueprint)
     init_api(app)
@@ -103,5 +109,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from market import formatting
+    from market.credit import labels
 
     formatting.register(app)
+    labels.register(app)
