@@ -629,7 +629,7 @@ class _Lots:
 
     def at(self, values: np.ndarray, lot: np.ndarray):
         """values (one per lot) for each pair; one lot's value as a scalar."""
-        return values[0] if len(self.supplies) == 1 else values.take(lot)  # take: no fancy-index overhead
+        return values[0] if len(self.supplies) == 1 else values.take(lot)
 
     def part(self, a: int, b: int) -> "_Lots":
         new = copy.copy(self)
