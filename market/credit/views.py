@@ -251,11 +251,11 @@ def _label(row) -> str:
     return row.label_en if current_locale() == "en" else row.label_zh
 
 
-def _simple(evaluation_id: int, action, message: str, *args):
-    """Call one service; its refusal is shown on the evaluation page."""
-    queries.evaluation_for(current_user, evaluation_id)  # 404 for other parks' evaluations
+def call_and_flash(action, row_id: int, args: tuple, message: str, back: str):
+    """Call one service as the current user and commit; a refusal is flashed (403 and
+    404 stay errors) and rolled back. Then back to `back`."""
     try:
-        action(current_user, evaluation_id, *args)
+        action(current_user, row_id, *args)
     except DomainError as exc:
         db.session.rollback()
         if exc.status in (403, 404):
@@ -264,7 +264,14 @@ def _simple(evaluation_id: int, action, message: str, *args):
     else:
         db.session.commit()
         flash(message, "success")
-    return redirect(url_for(".detail", evaluation_id=evaluation_id))
+    return redirect(back)
+
+
+def _simple(evaluation_id: int, action, message: str, *args):
+    """Call one service; its refusal is shown on the evaluation page."""
+    queries.evaluation_for(current_user, evaluation_id)  # 404 for other parks' evaluations
+    back = url_for(".detail", evaluation_id=evaluation_id)
+    return call_and_flash(action, evaluation_id, args, message, back)
 
 
 @bp.post("/evaluations/<int:evaluation_id>/refresh")

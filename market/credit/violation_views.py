@@ -9,7 +9,7 @@ from market import clock
 from market.accounts.auth import park_admin_required
 from market.accounts.views import form_error
 from market.credit import forms, queries, services
-from market.credit.views import _park_enterprises
+from market.credit.views import _park_enterprises, call_and_flash
 from market.errors import DomainError
 from market.extensions import db
 
@@ -79,14 +79,4 @@ def dismiss(violation_id: int):
 
 
 def _decide(action, violation_id: int, text: str, done: str):
-    try:
-        action(current_user, violation_id, text)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status in (403, 404):
-            raise
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for(".index"))
+    return call_and_flash(action, violation_id, (text,), done, url_for(".index"))
