@@ -8,28 +8,17 @@ from functools import partial
 import pytest
 
 from market import clock
-from market.accounts.models import User
 from market.credit import services
 from market.credit.models import CreditEventRow, Evaluation
 from market.errors import Conflict
 from market.extensions import db
 from tests import credit_flow as cf
 from tests import factories
-from tests.integration.test_races import in_parallel, ok
+from tests.integration.test_races import in_parallel, ok, postgres_only, user  # noqa: F401
 
 RUNS = 6
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(ctx):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("races need real parallel connections: run with TEST_DATABASE_URL")
-
-
-def user(user_id: int) -> User:
-    return db.session.get(User, user_id)
 
 
 def approve(admin_id: int, evaluation_id: int) -> str:

@@ -5,29 +5,18 @@ from functools import partial
 
 import pytest
 
-from market.accounts.models import User
 from market.deals.models import Payment
 from market.extensions import db
 from market.manifests import checks, numbering
 from market.manifests import services as svc
 from market.manifests.models import Manifest, ManifestEventRow
 from tests import factories
-from tests.integration.test_races import in_parallel, ok
+from tests.integration.test_races import in_parallel, ok, postgres_only, user  # noqa: F401
 from tests.manifest_flow import pickup_input, receipt_input, trip
 
 RUNS = 8
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(ctx):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("races need real parallel connections: run with TEST_DATABASE_URL")
-
-
-def user(user_id: int) -> User:
-    return db.session.get(User, user_id)
 
 
 def allocate(region: str, year: int) -> int:
