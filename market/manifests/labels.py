@@ -13,7 +13,7 @@ from market.manifests.sheet import normal_locale, status_label
 
 
 def kg(value: int | None) -> str:
-    return "—" if value is None else format_decimal(value, format="#,##0") + " kg"
+    return "—" if value is None else _("%(n)s kg", n=format_decimal(value, format="#,##0"))
 
 
 def manifest_status_label(status: str) -> str:

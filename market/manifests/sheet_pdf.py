@@ -115,8 +115,8 @@ def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
             pdf.rect(x + start * module, y + r * module, (c - start) * module, module, "F")
 
 
-def _kg(kg: int | None) -> str:
-    return "—" if kg is None else f"{kg:,} kg"
+def _kg(kg: int | None, labels: dict[str, str]) -> str:
+    return "—" if kg is None else labels["kg"] % {"n": f"{kg:,}"}
 
 
 def _or_dash(value) -> str:
@@ -127,7 +127,7 @@ def _generator_rows(sheet: ManifestSheet, labels: dict[str, str]) -> list[tuple[
     return [
         (labels["name"], sheet.generator.name),
         (labels["uscc"], sheet.generator.uscc),
-        (labels["declared"], _kg(sheet.declared_kg)),
+        (labels["declared"], _kg(sheet.declared_kg, labels)),
         (labels["submitted_at"], sheet.submitted.at_text),
     ]
 
@@ -142,7 +142,7 @@ def _waste_rows(sheet: ManifestSheet, labels: dict[str, str]) -> list[tuple[str,
         (labels["waste_name"], f"{sheet.waste_name}（{sheet.catalogue_name}）"),
         (labels["category"], sheet.category),
         (labels["hazardous"], hazard),
-        (labels["declared"], _kg(sheet.declared_kg)),
+        (labels["declared"], _kg(sheet.declared_kg, labels)),
         (labels["packaging"], packaging),
     ]
 
@@ -170,8 +170,8 @@ def _receiver_rows(sheet: ManifestSheet, labels: dict[str, str]) -> list[tuple[s
     return [
         (labels["name"], sheet.receiver.name),
         (labels["uscc"], sheet.receiver.uscc),
-        (labels["received"], _kg(sheet.received_kg)),
-        (labels["rejected"], _kg(sheet.rejected_kg)),
+        (labels["received"], _kg(sheet.received_kg, labels)),
+        (labels["rejected"], _kg(sheet.rejected_kg, labels)),
         (labels["treatment"], _or_dash(treatment)),
         (labels["received_at"], sheet.receipt.at_text),
     ]
@@ -184,7 +184,7 @@ def _remark_rows(sheet: ManifestSheet, labels: dict[str, str]) -> list[tuple[str
         rows.append((labels["discrepancy"], f"{note} {sheet.discrepancy_note}".strip()))
     if sheet.rejected_kg:
         why = " · ".join(t for t in (sheet.rejection_reason, sheet.rejection_destination) if t)
-        rows.append((labels["rejection"], f"{_kg(sheet.rejected_kg)} · {_or_dash(why)}"))
+        rows.append((labels["rejection"], f"{_kg(sheet.rejected_kg, labels)} · {_or_dash(why)}"))
     for c in sheet.corrections:
         when = c.at.strftime("%Y-%m-%d %H:%M")
         text = " · ".join(t for t in (when, c.enterprise_name, c.reason) if t)
@@ -242,6 +242,7 @@ def pdf_labels(locale: str) -> dict[str, str]:
     _ = translations(locale).gettext
     return {
         "title": _("General industrial solid waste transfer manifest"),
+        "kg": _("%(n)s kg"),
         "subtitle": _("Electronic manifest: one vehicle trip of one waste code"),
         "number": _("Manifest No."),
         "status": _("Status:"),

@@ -95,7 +95,7 @@ def test_the_whole_trip_through_the_pages(client, deal_trip):
     assert response.headers["Location"].endswith(f"/manifests/{manifest.id}")
     assert (manifest.declared_kg, manifest.status) == (5000, "submitted")
     page = client.get(f"/deals/{t.deal.id}").get_data(as_text=True)
-    assert manifest.number in page and "5,000 kg" in page
+    assert manifest.number in page and "5,000 千克" in page and " kg" not in page
     logout(client)
 
     login(client, t.transporter)
@@ -281,7 +281,7 @@ def test_a_closed_manifest_is_corrected_as_a_new_version(client, deal_trip):
     )
     assert response.status_code == 302
     page = client.get(f"/manifests/{manifest.id}").get_data(as_text=True)
-    assert "复磅" in page and "4,990 kg" in page and "5,000 kg" in page
+    assert "复磅" in page and "4,990 千克" in page and "5,000 千克" in page
     logout(client)
     login(client, t.transporter)  # a transporter corrects only what it signed
     response = post(
