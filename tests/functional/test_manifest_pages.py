@@ -291,6 +291,25 @@ def test_a_closed_manifest_is_corrected_as_a_new_version(client, deal_trip):
     assert "is-invalid" in response.get_data(as_text=True)
 
 
+def test_a_correction_after_settlement_says_the_payment_stays(client, deal_trip):
+    t = deal_trip
+    manifest = t.receive(t.pick_up(t.start()))
+    notice = zh(
+        "The deal is already settled on the received total: a corrected received weight is"
+        " recorded and shown to both parties, but it does not change the payment."
+    )
+    login(client, t.recycler)
+    assert notice not in client.get(f"/manifests/{manifest.id}").get_data(as_text=True)
+    logout(client)
+    login(client, t.generator)
+    assert post(client, f"/deals/{t.deal.id}/complete", {"confirm": "y"}).status_code == 302
+    db.session.refresh(t.deal)
+    assert t.deal.status == "completed"
+    logout(client)
+    login(client, t.recycler)
+    assert notice in client.get(f"/manifests/{manifest.id}").get_data(as_text=True)
+
+
 def test_the_generator_cancels_before_pickup(client, deal_trip):
     t = deal_trip
     manifest = t.start()
