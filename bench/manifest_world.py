@@ -125,6 +125,8 @@ def build_cast(app) -> tuple[Cast, int]:
 
 
 def _copies(conn, table, row: dict, changes: list[dict]) -> list[int]:
+    if not changes:  # an empty parameter list would insert one row of defaults
+        return []
     base = {k: v for k, v in row.items() if k != "id"}
     rows = [{**base, **change} for change in changes]
     result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
