@@ -237,8 +237,8 @@ class ParkMatchSettings(db.Model):
     grade_none: Mapped[float] = mapped_column(Float, default=0.6)
     default_radius_km: Mapped[int] = mapped_column(Integer, default=50)
     road_factor: Mapped[float] = mapped_column(Float, default=1.0)
-    # A published lot tells at most the best notify_top_n recyclers scoring at least this.
-    notify_min_score: Mapped[float] = mapped_column(Float, default=0.7, server_default="0.7")
-    notify_top_n: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    # A published lot tells the best notify_top_n demand listings scoring at least this.
+    notify_min_score: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
+    notify_top_n: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -82,8 +82,8 @@ def upgrade():
         batch_op.add_column(sa.Column('match_digest', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     with op.batch_alter_table('park_match_settings', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('notify_min_score', sa.Float(), server_default='0.7', nullable=False))
-        batch_op.add_column(sa.Column('notify_top_n', sa.Integer(), server_default='10', nullable=False))
+        batch_op.add_column(sa.Column('notify_min_score', sa.Float(), server_default='0.8', nullable=False))
+        batch_op.add_column(sa.Column('notify_top_n', sa.Integer(), server_default='5', nullable=False))
         batch_op.create_check_constraint(op.f('ck_park_match_settings_notify_score_unit'), 'notify_min_score BETWEEN 0 AND 1')
         batch_op.create_check_constraint(op.f('ck_park_match_settings_notify_top_n_range'), 'notify_top_n BETWEEN 1 AND 50')
 
