@@ -137,6 +137,8 @@ def update_supply(user: User, listing: SupplyListing, data: SupplyInput) -> Supp
         _apply_supply(listing, user, data)
     db.session.flush()
     matching.mark_dirty()
+    if listing.status == ListingStatus.OPEN:  # a changed open lot may match others now
+        outreach.tell_matches(listing)
     return listing
 
 

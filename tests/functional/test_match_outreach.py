@@ -127,6 +127,18 @@ def test_the_park_administrator_sets_the_threshold_and_top_n(client, world):
     assert (row.notify_min_score, row.notify_top_n) == (0.85, 3)
 
 
+def test_an_edited_open_lot_tells_only_the_newly_matching(world, recyclers):
+    near, also, oil = recyclers
+    lot = factories.steel_lot(world.generator)
+    assert messages(oil.enterprise_id, "lot_matches") == []
+    listings.update_supply(
+        world.generator, lot, factories.supply_input(title="废机油 5 吨 (改)")
+    )  # now waste oil: the oil recycler is told; the steel ones are not told again
+    assert len(messages(oil.enterprise_id, "lot_matches")) == 1
+    assert len(messages(near.enterprise_id, "lot_matches")) == 1
+    assert len(messages(also.enterprise_id, "lot_matches")) == 1
+
+
 def test_a_draft_tells_nobody_until_it_is_published(world, recyclers):
     near, _also, _oil = recyclers
     lot = factories.steel_lot(world.generator, publish=False)
