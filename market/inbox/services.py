@@ -118,8 +118,8 @@ def _matching_texts(p: dict) -> dict:
             )
             if not p.get("more")
             else _(
-                "A new lot matches your demand listing “%(demand)s” and %(more)s more well "
-                "(score %(score)s): “%(lot)s”, %(code)s, %(qty)s.",
+                "A new lot matches your demand listing “%(demand)s” (score %(score)s) and "
+                "%(more)s more of your listings well: “%(lot)s”, %(code)s, %(qty)s.",
                 **p,
             )
         ),

@@ -3,15 +3,13 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import InputRequired
 
 from market.errors import Conflict
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.states import ListingStatus
 from market.matching import outreach, service
+from market.matching.forms import InviteForm
 from market.matching.service import code_label, reason
 from market.matching.types import Ranking
 
@@ -76,10 +74,6 @@ def matches(kind: str, listing_id: int):
         invited=outreach.invited_enterprises(listing.id) if kind == "supply" else set(),
         **view,
     )
-
-
-class InviteForm(FlaskForm):
-    enterprise_id = IntegerField(validators=[InputRequired()])
 
 
 @bp.post("/supply/<int:listing_id>/invite")
