@@ -1,4 +1,5 @@
-"""Command-line: flask seed, catalog, listings, users, bids, payments, deals, manifests, credit."""
+"""Command-line: flask seed, catalog, listings, users, bids, payments, deals, manifests, credit,
+matching."""
 
 import click
 from flask import Flask
@@ -16,6 +17,7 @@ payments_cli = AppGroup("payments", help="Payments housekeeping.")
 deals_cli = AppGroup("deals", help="Deals.")
 manifests_cli = AppGroup("manifests", help="Transfer manifests.")
 credit_cli = AppGroup("credit", help="Credit grades (一表分级评价).")
+matching_cli = AppGroup("matching", help="Matching outreach.")
 
 
 @manifests_cli.command("fonts")
@@ -184,6 +186,17 @@ def credit_expire() -> None:
     click.echo(f"{len(expired)} grades expired, {len(reminded)} reminders sent.")
 
 
+@matching_cli.command("digest")
+def digest() -> None:
+    """Send each opted-in user one digest of new good matches, once per business day (the
+    scheduler runs it every minute; a user's second run of a day sends nothing)."""
+    from market.matching.outreach import send_digests
+
+    count = send_digests()
+    db.session.commit()
+    click.echo(f"{count} match digests sent for {clock.today().isoformat()}.")
+
+
 @users.command("token")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True)
@@ -203,7 +216,7 @@ def token(email: str, name: str) -> None:
 def register_cli(app: Flask) -> None:
     groups = (
         seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli,
-        credit_cli,
+        credit_cli, matching_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)

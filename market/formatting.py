@@ -44,6 +44,11 @@ def beijing(dt) -> str:
     return "—" if dt is None else dt.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
+def beijing_date(dt) -> str:
+    """The day an instant falls on in Beijing (a listing date, when the hour says too much)."""
+    return "—" if dt is None else dt.astimezone(BEIJING).strftime("%Y-%m-%d")
+
+
 def role_label(role: str) -> str:
     return {
         "generator": _("Waste generator"),
@@ -105,6 +110,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(km_label, "km")
     app.add_template_filter(price_label, "price")
     app.add_template_filter(beijing)
+    app.add_template_filter(beijing_date)
     app.add_template_filter(status_label)
     app.add_template_filter(event_label)
     app.add_template_filter(role_label)

@@ -27,8 +27,12 @@ from market.manifests.models import (
     ParkCalendarDay,
     ParkManifestSettings,
 )
+from market.matching.models import BidInvitation, MatchDigest, MatchNotice
 
 __all__ = [
+    "BidInvitation",
+    "MatchDigest",
+    "MatchNotice",
     "Appeal",
     "ChecklistItem",
     "CreditEventRow",

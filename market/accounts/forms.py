@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
@@ -172,4 +173,10 @@ class LicenceForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(
         _l("Token name"), filters=[strip], validators=[DataRequired(), Length(max=60)]
+    )
+
+
+class DigestForm(FlaskForm):
+    match_digest = BooleanField(
+        _l("Send me a daily digest of new lots that match our demand listings well")
     )

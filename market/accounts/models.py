@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -167,6 +168,8 @@ class User(UserMixin, db.Model):
     admin_park_id: Mapped[int | None] = mapped_column(ForeignKey("parks.id"), index=True)
     locale: Mapped[str] = mapped_column(String(10), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Wants one inbox message a business day summing up new good matches (recyclers).
+    match_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     enterprise: Mapped[Enterprise | None] = relationship(back_populates="users")
@@ -218,6 +221,8 @@ class ParkMatchSettings(db.Model):
         ),
         CheckConstraint("default_radius_km BETWEEN 1 AND 3000", name="radius_range"),
         CheckConstraint("road_factor BETWEEN 1 AND 3", name="road_factor_range"),
+        CheckConstraint("notify_min_score BETWEEN 0 AND 1", name="notify_score_unit"),
+        CheckConstraint("notify_top_n BETWEEN 1 AND 50", name="notify_top_n_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -232,5 +237,8 @@ class ParkMatchSettings(db.Model):
     grade_none: Mapped[float] = mapped_column(Float, default=0.6)
     default_radius_km: Mapped[int] = mapped_column(Integer, default=50)
     road_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    # A published lot tells the best notify_top_n demand listings scoring at least this.
+    notify_min_score: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
+    notify_top_n: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -5,13 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from market.accounts import services
-from market.accounts.auth import issue_token, member_required, revoke_token
-from market.accounts.forms import LicenceForm, LoginForm, RegisterForm, TokenForm
-from market.accounts.models import ApiToken, Park
+from market.accounts.auth import issue_token, member_required, revoke_token, role_required
+from market.accounts.forms import DigestForm, LicenceForm, LoginForm, RegisterForm, TokenForm
+from market.accounts.models import ApiToken, Park, Role
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.formfields import choices
 from market.listings.forms import split_codes
+from market.matching import outreach
 from market.views import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -168,4 +169,21 @@ def revoke(token_id: int):
     revoke_token(current_user, token_id)
     db.session.commit()
     flash(_("Token revoked."), "info")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.post("/account/digest")
+@role_required(Role.RECYCLER)
+def set_digest():
+    """A recycler's user chooses whether a daily digest of new good matches is sent."""
+    form = DigestForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; try again."), "danger")
+        return redirect(url_for("accounts.profile"))
+    outreach.set_digest(current_user, form.match_digest.data)
+    db.session.commit()
+    if form.match_digest.data:
+        flash(_("You will get a daily digest of new good matches in the inbox."), "success")
+    else:
+        flash(_("No more daily digests of matches."), "info")
     return redirect(url_for("accounts.profile"))

@@ -26,6 +26,13 @@ class MatchSettingsForm(FlaskForm):
         _l("Road factor (road km per straight km)"),
         validators=[InputRequired(), Finite(), NumberRange(1, 3)],
     )
+    notify_min_score = FloatField(
+        _l("Tell recyclers of a new lot from this score (0–1)"), validators=UNIT
+    )
+    notify_top_n = IntegerField(
+        _l("Tell at most this many demand listings per lot"),
+        validators=[InputRequired(), NumberRange(1, 50)],
+    )
     preview_id = SelectField(
         _l("Preview with the lot"), coerce=int, default=0, validate_choice=False
     )

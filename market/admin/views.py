@@ -149,6 +149,8 @@ SETTING_FIELDS = (
     "grade_none",
     "default_radius_km",
     "road_factor",
+    "notify_min_score",
+    "notify_top_n",
 )
 
 

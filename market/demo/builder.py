@@ -22,6 +22,7 @@ from market.demo.trading import seed_trading
 from market.demo.transfers import ParkTransfers, flag_overdue
 from market.extensions import db
 from market.listings import services as listings
+from market.matching.outreach import send_digests
 
 SEEDS = ROOT / "seeds"
 DEMO_PASSWORD = "demo-pass-2026"
@@ -301,6 +302,9 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
         for park in parks:
             park.choose_deals(trader)
             park.file_year()
+    with clock_at(beijing(OPENED_DAYS_AGO - 1, 7)):
+        send_digests()  # the next morning: the opted-in users' digests of the first day
+        db.session.commit()
     for park in parks:
         park.run()
     flag_overdue()

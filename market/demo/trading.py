@@ -18,6 +18,7 @@ from market.listings import services as listings
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.queries import bids_of
 from market.listings.states import ListingStatus
+from market.matching import outreach
 from market.matching import service as matching
 
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens there: the gateway is "down"
@@ -105,6 +106,7 @@ class Trader:
         for state, lot in zip(plan, open_mode[1:], strict=False):
             self._deal(state, lot)
         self._named_recycler_wins(park)
+        reach_out(park)
 
     def _deal(self, state: str, lot: SupplyListing) -> None:
         if state == "pending":
@@ -172,6 +174,33 @@ class Trader:
                 if deal is not None and deal.payment and deal.payment.status == "authorised":
                     return deal
         return None
+
+
+def reach_out(park: Park) -> None:
+    """So the demo shows matching that reaches out: the named recycler wants the daily
+    digest, and the named generator has invited the best matching recyclers to bid on its
+    first open lot."""
+    recycler = db.session.execute(
+        db.select(User).filter_by(email=f"recycler@{park.slug}.demo")
+    ).scalar_one()
+    outreach.set_digest(recycler, True)
+    owner = db.session.execute(
+        db.select(User).filter_by(email=f"generator@{park.slug}.demo")
+    ).scalar_one()
+    lot = next((x for x in open_lots(park, 400) if x.enterprise_id == owner.enterprise_id), None)
+    if lot is None:
+        return
+    invited = 0
+    for m in matching.rank_demand_for(lot, k=10).matches:
+        demand = db.session.get(DemandListing, m.id)
+        try:
+            outreach.invite_to_bid(owner, lot, demand.enterprise_id)
+        except DomainError:
+            continue  # the same recycler twice, or one that may not bid after all
+        invited += 1
+        if invited == 2:
+            break
+    db.session.commit()
 
 
 def lot_for(park: Park, demand: DemandListing) -> SupplyListing:

@@ -21,6 +21,8 @@ class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     park_id: Mapped[int | None] = mapped_column(ForeignKey("parks.id"), index=True)
+    # Set for a message meant for one member only (a digest they asked for).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     link: Mapped[str] = mapped_column(String(200), default="")  # a path inside the site

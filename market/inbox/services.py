@@ -9,9 +9,13 @@ from market.extensions import db
 from market.inbox.models import Message, MessageRead
 
 
-def notify(enterprise_id: int, kind: str, link: str = "", **params) -> Message:
+def notify(
+    enterprise_id: int, kind: str, link: str = "", *, to_user: int | None = None, **params
+) -> Message:
+    """To every member of the enterprise, or (to_user) to one of them only."""
     message = Message(
         enterprise_id=enterprise_id,
+        user_id=to_user,
         kind=kind,
         link=link,
         params=json.dumps(params, ensure_ascii=False),
@@ -97,10 +101,37 @@ def wording(message: Message) -> str:
         "deal_excess_allowed": lambda: _(
             "The recycler of deal #%(deal)s accepts up to %(kg)s kg beyond the deal quantity.", **p
         ),
+        **_matching_texts(p),
         **_manifest_texts(p),
         **_credit_texts(p),
     }
     return texts[message.kind]() if message.kind in texts else message.kind
+
+
+def _matching_texts(p: dict) -> dict:
+    return {
+        "lot_matches": lambda: (
+            _(
+                "A new lot matches your demand listing “%(demand)s” well (score %(score)s): "
+                "“%(lot)s”, %(code)s, %(qty)s.",
+                **p,
+            )
+            if not p.get("more")
+            else _(
+                "A new lot matches your demand listing “%(demand)s” (score %(score)s) and "
+                "%(more)s more of your listings well: “%(lot)s”, %(code)s, %(qty)s.",
+                **p,
+            )
+        ),
+        "bid_invited": lambda: _(
+            "%(owner)s invites you to bid on “%(lot)s” (%(code)s, %(qty)s).", **p
+        ),
+        "match_digest": lambda: _(
+            "Your daily matches: %(lots)s new lots matched your demand listings well since "
+            "%(since)s; the best is “%(lot)s” (score %(score)s).",
+            **p,
+        ),
+    }
 
 
 def _manifest_texts(p: dict) -> dict:
@@ -168,7 +199,8 @@ def addressed_to(user) -> object:
     """The messages a user reads: their enterprise's, or their park's as an administrator."""
     if getattr(user, "admin_park_id", None) is not None:
         return Message.park_id == user.admin_park_id
-    return Message.enterprise_id == user.enterprise_id
+    mine = Message.user_id.is_(None) | (Message.user_id == user.id)
+    return (Message.enterprise_id == user.enterprise_id) & mine
 
 
 def _unseen(user):

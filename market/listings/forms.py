@@ -187,6 +187,28 @@ class BrowseForm(FlaskForm):
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
 
 
+class PublicBrowseForm(FlaskForm):
+    """The trading hall as anonymous visitors see it: only filters on what they are shown
+    (no price, no distance from a site they do not have), so no filter or order can reveal
+    a hidden field."""
+
+    class Meta:
+        csrf = False
+
+    kind = BrowseForm.kind
+    code = BrowseForm.code
+    hazardous = BrowseForm.hazardous
+    min_t = BrowseForm.min_t
+    max_t = BrowseForm.max_t
+    park_id = BrowseForm.park_id
+    sort = SelectField(
+        _l("Sort"),
+        choices=choices(("newest", _l("newest")), ("quantity", _l("quantity"))),
+        default="newest",
+    )
+    page = BrowseForm.page
+
+
 class BidForm(FlaskForm):
     price_yuan = DecimalField(
         _l("Price (yuan per tonne)"),

@@ -100,27 +100,31 @@ class ListPage:
         self.has_next, self.next_num = page < self.pages, page + 1
 
 
-def browse(user: User, f: BrowseFilter, per_page: int = 20, match_scores: dict | None = None):
-    """Filtered listings; with match_scores (supply id → best score) ordered by match."""
+def browse(
+    user: User | None, f: BrowseFilter, per_page: int = 20, match_scores: dict | None = None
+):
+    """Filtered listings; with match_scores (supply id → best score) ordered by match.
+    `user` None is an anonymous visitor: no "mine", no distance."""
     model = SupplyListing if f.kind == "supply" else DemandListing
     qty = model.quantity_kg if model is SupplyListing else model.remaining_capacity_kg
     price = model.asking_price_fen if model is SupplyListing else model.price_offered_fen
     stmt = db.select(model).join(Enterprise, model.enterprise_id == Enterprise.id)
-    if f.mine and user.enterprise_id is not None:
+    enterprise = user.enterprise if user is not None else None
+    if f.mine and enterprise is not None:
         stmt = stmt.where(model.enterprise_id == user.enterprise_id)
     else:
         stmt = stmt.where(
             model.status == ListingStatus.OPEN, model.available_until >= clock.today()
         )
     if f.code:
-        park_id = user.enterprise.park_id if user.enterprise else None
+        park_id = enterprise.park_id if enterprise else None
         stmt = stmt.where(_code_condition(model, f.code, park_id))
     if f.hazardous in ("yes", "no"):
         stmt = stmt.where(_hazard_condition(model, f.hazardous == "yes"))
     if f.park_id:
         stmt = stmt.where(Enterprise.park_id == f.park_id)
     stmt = _ranges(stmt, qty, price, f)
-    origin = user.enterprise or None
+    origin = enterprise
     distance = distance_expr(model, origin.lat, origin.lon) if origin else None
     if distance is not None and f.within_km:
         stmt = stmt.where(distance <= f.within_km)

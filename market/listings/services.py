@@ -26,6 +26,7 @@ from market.listings.checks import (
 from market.listings.lifecycle import lifecycle_of, status_label, transition
 from market.listings.models import MAX_KG, DemandListing, SupplyListing
 from market.listings.states import EDITABLE, ListingEvent, ListingStatus
+from market.matching import outreach
 from market.matching import service as matching
 
 EXPIRABLE = (ListingStatus.OPEN, ListingStatus.BIDS_CLOSED)
@@ -136,6 +137,8 @@ def update_supply(user: User, listing: SupplyListing, data: SupplyInput) -> Supp
         _apply_supply(listing, user, data)
     db.session.flush()
     matching.mark_dirty()
+    if listing.status == ListingStatus.OPEN:  # a changed open lot may match others now
+        outreach.tell_matches(listing)
     return listing
 
 
@@ -242,6 +245,8 @@ def publish(user: User, listing, today: date | None = None) -> None:
     if getattr(listing, "bid_deadline", None) and listing.bid_deadline <= utcnow():
         raise Conflict(_("The bidding deadline has passed; change it before publishing."))
     transition(listing, ListingEvent.PUBLISH, user)
+    if isinstance(listing, SupplyListing):
+        outreach.tell_matches(listing, today)
 
 
 def withdraw(user: User, listing) -> None:

@@ -20,6 +20,7 @@ from market.listings.forms import (
     BrowseForm,
     ConfirmForm,
     DemandForm,
+    PublicBrowseForm,
     SupplyForm,
     bid_input,
     demand_input,
@@ -50,8 +51,9 @@ def _load(kind: str, listing_id: int):
 
 
 @bp.get("/listings/")
-@login_required
 def browse():
+    if not current_user.is_authenticated:
+        return public_browse()
     form = BrowseForm(request.args)
     if "sort" not in request.args and current_user.enterprise is not None:
         form.sort.data = "distance"  # a plant looks for partners nearby first
@@ -69,6 +71,20 @@ def browse():
     return render_template(
         "listings/browse.html", form=form, page=page, distances=distances, kind=f.kind
     )
+
+
+def public_browse():
+    """The public window: open listings with the fields anyone may see, and a call to
+    register; no names, prices, contacts, bids or links to the listing's page."""
+    form = PublicBrowseForm(request.args)
+    form.park_id.choices = park_choices(_("all parks"))
+    if not form.validate():
+        return render_template("listings/public.html", form=form, page=None), 400
+    f = queries.BrowseFilter(
+        **{k: v for k, v in form.data.items() if k != "page"}, page=form.page.data or 1
+    )
+    page = queries.browse(None, f)
+    return render_template("listings/public.html", form=form, page=page, kind=f.kind)
 
 
 def best_match_scores(user) -> dict[int, float]:

@@ -211,6 +211,8 @@ def settings_row(park_id: int) -> ParkMatchSettings:
         grade_none=0.6,
         default_radius_km=50,
         road_factor=1.0,
+        notify_min_score=0.8,
+        notify_top_n=5,
     )
 
 

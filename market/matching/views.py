@@ -1,11 +1,15 @@
 """Pages and JSON for "一键匹配": ranked counterparts with the parts of each score."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from market.errors import Conflict
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
-from market.matching import service
+from market.listings.states import ListingStatus
+from market.matching import outreach, service
+from market.matching.forms import InviteForm
 from market.matching.service import code_label, reason
 from market.matching.types import Ranking
 
@@ -64,5 +68,31 @@ def matches(kind: str, listing_id: int):
         kind=kind,
         other=other,
         code_label=code_label,
+        can_invite=kind == "supply"
+        and listing.enterprise_id == current_user.enterprise_id
+        and listing.status == ListingStatus.OPEN,
+        invited=outreach.invited_enterprises(listing.id) if kind == "supply" else set(),
         **view,
     )
+
+
+@bp.post("/supply/<int:listing_id>/invite")
+@login_required
+def invite(listing_id: int):
+    """The lot's owner asks a recycler on its match page to bid: an inbox message with a
+    link to the lot, once per lot and recycler."""
+    lot = load_listing("supply", listing_id, current_user)
+    back = redirect(url_for("matching.matches", kind="supply", listing_id=lot.id))
+    form = InviteForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a recycler to invite."), "danger")
+        return back
+    try:
+        outreach.invite_to_bid(current_user, lot, form.enterprise_id.data)
+    except Conflict as exc:  # not open, already invited, cannot bid: said, nothing written
+        flash(exc.message, "warning")
+        return back
+    db.session.commit()
+    flash(_("The recycler was invited to bid; it has an inbox message with a link to the lot."),
+          "success")  # fmt: skip
+    return back

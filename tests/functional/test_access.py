@@ -23,7 +23,8 @@ MATRIX = [
     *_expect("GET /login", default=200),
     *_expect("GET /register", default=200),
     *_expect("GET /account", anonymous=LOGIN, default=200),
-    *_expect("GET /listings/", anonymous=LOGIN, default=200),
+    *_expect("GET /listings/", default=200),  # anonymous: the public window
+    *_expect("GET /listings/?kind=demand&sort=quantity", default=200),
     *_expect("GET open supply", anonymous=LOGIN, default=200),
     *_expect("GET draft supply", anonymous=LOGIN, generator=200, admin=200, default=404),
     *_expect("GET open demand", anonymous=LOGIN, default=200),
@@ -52,6 +53,9 @@ MATRIX = [
     *_expect("GET supply matches", anonymous=LOGIN, generator=200, admin=200, default=403),
     *_expect("GET demand matches", anonymous=LOGIN, recycler=200, admin=200, default=403),
     *_expect("GET /admin/matching", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
+    # only the lot's own enterprise invites; its park's administrator sees the page only
+    *_expect("POST invite to bid", anonymous=LOGIN, generator=302, default=403),
+    *_expect("POST /account/digest", anonymous=LOGIN, recycler=302, default=403),
     *_expect("POST /logout", anonymous=LOGIN, default=302),
 ]
 
@@ -67,6 +71,7 @@ def listings(world):
     return {
         **{k: v.id for k, v in rows.items()},
         "generator enterprise": world.generator.enterprise_id,
+        "recycler enterprise": world.recycler.enterprise_id,
     }
 
 
@@ -87,12 +92,14 @@ def _request(client, key: str, ids: dict):
         "GET an enterprise of the park": f"/admin/enterprises/{ids['generator enterprise']}",
         "GET supply matches": f"/matching/supply/{ids['open supply']}",
         "GET demand matches": f"/matching/demand/{ids['open demand']}",
+        "POST invite to bid": f"/matching/supply/{ids['open supply']}/invite",
     }
     method, _, path = key.partition(" ")
     path = paths.get(key, path)
     if method == "GET":
         return client.get(path)
     data = {"csrf_token": csrf_token(client, "/login"), "name": "ci", "confirm": "y"}
+    data |= {"enterprise_id": ids["recycler enterprise"], "match_digest": "y"}
     return client.post(path, data=data)
 
 

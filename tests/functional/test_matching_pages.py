@@ -132,6 +132,8 @@ def _post_settings(client, **overrides):
         "grade_none": "0.6",
         "default_radius_km": "50",
         "road_factor": "1.0",
+        "notify_min_score": "0.7",
+        "notify_top_n": "10",
         "preview_id": "0",
     }
     data.update(overrides)

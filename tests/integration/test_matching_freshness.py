@@ -84,8 +84,10 @@ def test_a_grade_published_by_another_worker_moves_the_ranking_at_once(world, in
     """No refresh interval, no rebuild: the grade version tells this process."""
     intervals["MATCHING_REFRESH_SECONDS"] = 3600
     intervals["MATCHING_REBUILD_SECONDS"] = 3600
-    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    # The demand first: publishing the lot ranks (its match notices), which builds this
+    # process's index; the demand must be in it before its updated_at is set back.
     demand = factories.demand(world.recycler)
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
     db.session.execute(
         update(DemandListing)
         .values(updated_at=utcnow() - timedelta(minutes=5))
