@@ -173,3 +173,19 @@ def test_another_parks_admin_sees_only_their_own_park(client, park):
     got = figures(client, park.args())
     assert got["deals"] == "0" and got["enterprises"] == "1"  # east's far recycler
     assert got["started"] == "0" and got["tonnes"] == "0.0"
+
+
+def test_echarts_is_served_locally_and_the_page_works_without_it(client, world, admin, monkeypatch):
+    from market.admin import dashboard_views
+
+    html = page(client, "/admin/")
+    if dashboard_views.ECHARTS.is_file():
+        assert '<script src="/vendor/echarts.min.js">' in html
+        response = client.get("/vendor/echarts.min.js")
+        assert response.status_code == 200 and b"echarts" in response.data[:2000]
+        response.close()
+    assert "cdn" not in html.lower()
+    monkeypatch.setattr(dashboard_views, "ECHARTS", dashboard_views.ECHARTS.with_name("gone.js"))
+    html = page(client, "/admin/")
+    assert "/vendor/echarts.min.js" not in html and "npm ci" in html
+    assert client.get("/vendor/echarts.min.js").status_code == 404
