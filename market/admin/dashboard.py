@@ -104,7 +104,7 @@ def _enterprises(out: Figures, park_id: int) -> None:
         ).where(Enterprise.park_id == park_id)
     ).one()
     out.enterprises = row[0]
-    out.roles = dict(zip(("generator", "recycler", "transporter"), row[1:], strict=True))
+    out.roles = dict(zip(("generator", "recycler", "transporter"), map(int, row[1:]), strict=True))
 
 
 def _listings(out: Figures, park_id: int) -> None:
@@ -132,7 +132,7 @@ def _deals(out: Figures, park_id: int, period: Period) -> None:
 
 
 def _manifests(out: Figures, park_id: int, period: Period) -> None:
-    out.started, out.closed = db.session.execute(
+    started, closed = db.session.execute(
         db.select(
             func.count(Manifest.id),
             func.coalesce(
@@ -140,8 +140,9 @@ def _manifests(out: Figures, park_id: int, period: Period) -> None:
             ),
         ).where(started_manifests(park_id, period))
     ).one()
+    out.started, out.closed = int(started), int(closed)
     treated = Manifest.treatment.in_(("utilise", "dispose"))
-    out.received_kg, out.utilised_kg, out.treated_kg = db.session.execute(
+    sums = db.session.execute(
         db.select(
             func.coalesce(func.sum(Manifest.received_kg), 0),
             func.coalesce(
@@ -150,6 +151,7 @@ def _manifests(out: Figures, park_id: int, period: Period) -> None:
             func.coalesce(func.sum(case((treated, Manifest.received_kg), else_=0)), 0),
         ).where(received_manifests(park_id, period))
     ).one()
+    out.received_kg, out.utilised_kg, out.treated_kg = (int(v) for v in sums)  # PG: Decimal
 
 
 def grade_counts(park_id: int, enterprises: int) -> dict:
@@ -163,7 +165,7 @@ def grade_counts(park_id: int, enterprises: int) -> dict:
         )
         .group_by(Evaluation.grade)
     ).all()
-    counts = {g: 0 for g in GRADES} | {g: n for g, n in rows}
+    counts = {g: 0 for g in GRADES} | {g: int(n) for g, n in rows}
     counts[None] = max(0, enterprises - sum(counts.values()))
     return counts
 
@@ -233,7 +235,7 @@ def flow_rows(park_id: int, period: Period) -> list[tuple]:
         receiver.id,
         receiver.name,
     )
-    return db.session.execute(
+    rows = db.session.execute(
         db.select(*keys, kg)
         .join(generator, generator.id == Manifest.generator_id)
         .join(receiver, receiver.id == Manifest.receiver_id)
@@ -242,6 +244,7 @@ def flow_rows(park_id: int, period: Period) -> list[tuple]:
         .group_by(*keys)
         .order_by(kg.desc())
     ).all()
+    return [(*row[:-1], int(row[-1])) for row in rows]  # sums are Decimal on PostgreSQL
 
 
 def treatment_label(treatment: str | None) -> str:

@@ -10,7 +10,7 @@ from market.formatting import role_label
 
 
 def t(kg: int | None) -> float:
-    return round((kg or 0) / 1000, 3)
+    return round(int(kg or 0) / 1000, 3)
 
 
 def pct(rate: float | None) -> float | None:
