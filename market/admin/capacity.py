@@ -14,6 +14,7 @@ from market.admin.periods import Period
 from market.catalog.models import WasteCode
 from market.extensions import db
 from market.geo import haversine_km
+from market.listings.models import SupplyListing
 from market.manifests.models import Filing, Manifest
 from market.matching import service as matching
 
@@ -26,6 +27,7 @@ class ClassGap:
     name: str
     hazardous: bool
     generated_kg: int = 0
+    offered_kg: int = 0
     capacity_kg: int = 0
     recyclers: int = 0
     went: dict = field(default_factory=lambda: dict.fromkeys(DESTINATIONS, 0))
@@ -36,8 +38,9 @@ class ClassGap:
 
     @property
     def need_kg(self) -> int:
-        """What a year asks of the outlets: declared generation, or what left if more."""
-        return max(self.generated_kg, self.shipped_kg)
+        """What a year asks of the outlets: declared generation, or what was offered on the
+        exchange or left on manifests if more (not every generator files yet)."""
+        return max(self.generated_kg, self.offered_kg, self.shipped_kg)
 
     @property
     def status(self) -> str:
@@ -55,6 +58,7 @@ def gaps(park: Park, period: Period) -> list[ClassGap]:
     year = year_to(period)
     rows: dict[str, ClassGap] = {}
     _generated(rows, park.id, year)
+    _offered(rows, park.id, year)
     _went(rows, park, year)
     _capacity(rows, park)
     return sorted(rows.values(), key=lambda g: ({"none": 0, "short": 1, "ok": 2}[g.status],
@@ -85,6 +89,26 @@ def _generated(rows: dict, park_id: int, year: Period) -> None:
         .group_by(WasteCode.category_code, WasteCode.category_name)
     ):
         _row(rows, code, name, hazardous).generated_kg += int(kg or 0)
+
+
+def _offered(rows: dict, park_id: int, year: Period) -> None:
+    """Lots the park's enterprises published on the exchange in the year."""
+    for code, name, hazardous, kg in db.session.execute(
+        db.select(
+            WasteCode.category_code,
+            WasteCode.category_name,
+            func.max(WasteCode.is_hazardous.cast(db.Integer)),
+            func.sum(SupplyListing.quantity_kg),
+        )
+        .join(WasteCode, WasteCode.id == SupplyListing.waste_code_id)
+        .where(
+            SupplyListing.enterprise_id.in_(park_enterprise_ids(park_id)),
+            SupplyListing.published_at >= year.starts,
+            SupplyListing.published_at < year.ends,
+        )
+        .group_by(WasteCode.category_code, WasteCode.category_name)
+    ):
+        _row(rows, code, name, hazardous).offered_kg += int(kg or 0)
 
 
 def _went(rows: dict, park: Park, year: Period) -> None:
@@ -174,6 +198,7 @@ def chart_series(gaps: list[ClassGap]) -> dict:
 
     return {
         "generated": [t(g.generated_kg) for g in gaps],
+        "offered": [t(g.offered_kg) for g in gaps],
         "capacity": [t(g.capacity_kg) for g in gaps],
         **{where: [t(g.went[where]) for g in gaps] for where in DESTINATIONS},
     }

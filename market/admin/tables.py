@@ -73,12 +73,13 @@ def flows_table(rows: list[tuple]) -> Table:
 def capacity_table(gaps: list[capacity.ClassGap]) -> Table:
     status = {"none": _("no outlet nearby"), "short": _("short of capacity"), "ok": _("covered")}
     rows = [
-        [g.code, g.name, _("yes") if g.hazardous else "", t(g.generated_kg), t(g.capacity_kg),
+        [g.code, g.name, _("yes") if g.hazardous else "", t(g.generated_kg), t(g.offered_kg),
+         t(g.capacity_kg),
          g.recyclers, t(g.went["park"]), t(g.went["province"]), t(g.went["farther"]),
          status[g.status]]
         for g in gaps
     ]  # fmt: skip
-    headers = [_("Class"), _("Name"), _("Hazardous"), _("Generated (t/yr)"),
+    headers = [_("Class"), _("Name"), _("Hazardous"), _("Generated (t/yr)"), _("Offered (t/yr)"),
                _("Licensed capacity nearby (t/yr)"), _("Recyclers nearby"),
                _("Went: in the park (t)"), _("Went: in the province (t)"),
                _("Went: farther (t)"), _("Status")]  # fmt: skip

@@ -32,13 +32,12 @@
       },
       series: [{
         type: "sankey",
-        orient: narrow ? "vertical" : "horizontal",
-        left: narrow ? 8 : 10, right: narrow ? 8 : 160, top: 10, bottom: narrow ? 80 : 10,
-        nodeGap: 8, nodeWidth: 14, draggable: false,
+        left: narrow ? 0 : 10, right: narrow ? 60 : 170, top: 10, bottom: 10,
+        nodeGap: 8, nodeWidth: narrow ? 10 : 14, draggable: false,
         emphasis: { focus: "adjacency" },
         lineStyle: { color: "gradient", curveness: 0.5, opacity: 0.35 },
-        label: { formatter: function (p) { return shown(p.name); }, fontSize: narrow ? 10 : 12,
-                 rotate: narrow ? -60 : 0 },
+        label: { formatter: function (p) { return shown(p.name); }, fontSize: narrow ? 9 : 12,
+                 width: narrow ? 58 : 160, overflow: narrow ? "break" : "truncate" },
         data: data.sankey.nodes,
         links: data.sankey.links
       }]
@@ -55,10 +54,12 @@
       legend: { top: 0 },
       grid: { left: 50, right: 50, top: 40, bottom: 30 },
       xAxis: { type: "category", data: t.months },
-      yAxis: [{ type: "value", name: L.t }, { type: "value", name: "%", max: 100, splitLine: { show: false } }],
+      // deals have their own (unlabelled) scale: the tooltip gives the numbers
+      yAxis: [{ type: "value", name: L.t }, { type: "value", name: "%", max: 100, splitLine: { show: false } },
+              { type: "value", show: false, minInterval: 1 }],
       series: [
         { name: L.tonnes, type: "bar", data: t.kg.map(function (kg) { return kg / 1000; }) },
-        { name: L.deals, type: "line", data: t.deals },
+        { name: L.deals, type: "line", yAxisIndex: 2, data: t.deals },
         { name: L.rate, type: "line", yAxisIndex: 1, data: rate, connectNulls: true }
       ]
     });
@@ -68,7 +69,7 @@
     var c = data.capacity;
     draw("chart-capacity", {
       animation: false,
-      color: ["#6c757d", "#198754", "#0dcaf0", "#ffc107", "#dc3545"],
+      color: ["#6c757d", "#adb5bd", "#198754", "#0dcaf0", "#ffc107", "#dc3545"],
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
       grid: { left: narrow ? 70 : 160, right: 20, top: narrow ? 60 : 40, bottom: 30 },
@@ -77,6 +78,7 @@
       xAxis: { type: "log", min: 0.1, name: L.t },
       series: [
         { name: L.generated, type: "bar", data: c.generated },
+        { name: L.offered, type: "bar", data: c.offered },
         { name: L.capacity, type: "bar", data: c.capacity },
         { name: L.park, type: "bar", stack: "went", data: c.park },
         { name: L.province, type: "bar", stack: "went", data: c.province },

@@ -126,14 +126,15 @@ def test_capacity_gaps(client, park, admin):
     assert [r[0] for r in table[1:]] == ["HW49", "ISW-17", "HW08"]  # no outlet first
     hw49, steel, oil = by_class["HW49"], by_class["ISW-17"], by_class["HW08"]
     # oily rags: 2 t a year, the only licence is in Jinan, beyond the 50 km radius
-    assert hw49[3:6] == ["2.0", "0.0", "0"]
-    # steel: the 999 t filing ended before the twelve months; 4 licences of 5,000 t nearby
-    assert steel[3:6] == ["100.0", "20000.0", "4"]
+    assert hw49[3:7] == ["2.0", "0.0", "0.0", "0"]
+    # steel: the 999 t filing ended before the twelve months; the 3 dealt lots of 20 t were
+    # offered; 4 licences of 5,000 t nearby
+    assert steel[3:7] == ["100.0", "60.0", "20000.0", "4"]
     # went: 10 + 6 + 3 + 4 t in the park (not the 2 t after the period), 1 t to Beijing's
     # other park (same province), 0.5 t to Jinan (farther)
-    assert steel[6:9] == ["23.0", "1.0", "0.5"]
+    assert steel[7:10] == ["23.0", "1.0", "0.5"]
     assert hw49[-1] != steel[-1] == oil[-1]  # "no outlet nearby" against "covered"
-    assert oil[3:6] == ["5.0", "5000.0", "1"]
+    assert oil[3:7] == ["5.0", "0.0", "5000.0", "1"]  # other's lot was offered after the year
     html = page(client, f"/admin/dashboard/capacity?{park.args()}")
     assert "table-danger" in html and "HW49" in html
 
