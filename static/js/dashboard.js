@@ -75,7 +75,9 @@
       grid: { left: narrow ? 70 : 160, right: 20, top: narrow ? 60 : 40, bottom: 30 },
       yAxis: { type: "category", data: c.classes, inverse: true,
                axisLabel: { width: narrow ? 60 : 150, overflow: "truncate" } },
-      xAxis: { type: "log", min: 0.1, name: L.t },
+      xAxis: { type: "log", min: 0.1, name: L.t, axisLabel: { formatter: function (v) {
+        return v >= 1000 ? (v / 1000).toLocaleString() + "k" : String(v);
+      } } },
       series: [
         { name: L.generated, type: "bar", data: c.generated },
         { name: L.offered, type: "bar", data: c.offered },
