@@ -36,11 +36,12 @@ def _period():
 
 
 def _strict_period():
-    form, period, status = _period()
-    if status != 200:
+    """For a download: the period asked for, or a 400 saying why (nothing flashed)."""
+    form = PeriodForm(request.args)
+    if not form.validate():
         field, messages = next(iter(form.errors.items()))
         raise DomainError(str(messages[0]), field=field)
-    return period
+    return form.to_period()
 
 
 def page():
