@@ -12,6 +12,11 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e .
 mkdir -p instance
+# The dashboard's charts (Apache ECharts) from npm, served locally; without npm the
+# dashboard shows its tables only.
+if [ ! -f node_modules/echarts/dist/echarts.min.js ] && command -v npm >/dev/null 2>&1; then
+  npm ci --no-audit --no-fund --silent || echo "npm ci failed: the dashboard will show tables without charts." >&2
+fi
 
 PIDS=()
 stop_all() {

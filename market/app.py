@@ -72,6 +72,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts
+    from market.admin.dashboard_views import bp as park_dashboard
+    from market.admin.desk_views import bp as desk
     from market.admin.views import bp as admin
     from market.api.setup import init_api
     from market.catalog.views import bp as catalog
@@ -99,6 +101,8 @@ def register_blueprints(app: Flask) -> None:
         ledgers,
         inbox,
         admin,
+        park_dashboard,
+        desk,
         credit,
         credit_register,
         credit_violations,

@@ -59,6 +59,8 @@ class Config:
     MATCHING_REFRESH_SECONDS = float(os.environ.get("MARKET_MATCHING_REFRESH_SECONDS", "1"))
     MATCHING_REBUILD_SECONDS = float(os.environ.get("MARKET_MATCHING_REBUILD_SECONDS", "600"))
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # suggestions one park administrator may send as facilitator in 24 hours
+    FACILITATOR_DAILY_LIMIT = int(os.environ.get("MARKET_FACILITATOR_DAILY_LIMIT", "50"))
     # Credit evidence (photos, PDFs): each file's limit and where files are kept, outside
     # static/ (default <instance>/credit_evidence).
     CREDIT_EVIDENCE_MAX_BYTES = int(os.environ.get("MARKET_CREDIT_EVIDENCE_MAX_BYTES", 5 << 20))

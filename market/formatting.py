@@ -106,6 +106,7 @@ def register(app: Flask) -> None:
     from market.listings.lifecycle import event_label, status_label
 
     app.add_template_filter(yuan)
+    app.add_template_filter(number)
     app.add_template_filter(tonnes_label, "tonnes")
     app.add_template_filter(km_label, "km")
     app.add_template_filter(price_label, "price")

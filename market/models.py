@@ -14,6 +14,7 @@ from market.credit.models import (
     Violation,
 )
 from market.deals.models import Deal, DealEventRow, Payment, PaymentEventRow
+from market.facilitator.models import Suggestion
 from market.inbox.models import Message
 from market.listings.models import Bid, BidEventRow, DemandListing, ListingEventRow, SupplyListing
 from market.manifests.models import (
@@ -67,6 +68,7 @@ __all__ = [
     "Park",
     "ParkMatchSettings",
     "SupplyListing",
+    "Suggestion",
     "User",
     "WasteAlias",
     "WasteCode",

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
 from sqlalchemy import func
 
@@ -48,3 +48,14 @@ def set_language(code: str):
     if code in ("zh_CN", "en"):
         session["lang"] = code
     return redirect(safe_next(request.args.get("next")))
+
+
+@bp.get("/vendor/echarts.min.js")
+def echarts():
+    """Apache ECharts from node_modules (npm ci), served from here: no CDN. 404 when npm
+    has not run; the dashboard then shows its tables only."""
+    from market.admin.dashboard_views import ECHARTS
+
+    if not ECHARTS.is_file():
+        abort(404)
+    return send_file(ECHARTS, mimetype="text/javascript", max_age=86400)

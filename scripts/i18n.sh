@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
-"$BIN/pybabel" extract -F babel.cfg --ignore-dirs=".* instance" -k _l -k lazy_gettext \
+"$BIN/pybabel" extract -F babel.cfg --ignore-dirs=".* instance node_modules" -k _l -k lazy_gettext \
   -o market/translations/messages.pot --no-location --sort-output . >/dev/null 2>&1
 "$BIN/pybabel" update -i market/translations/messages.pot -d market/translations -l zh \
   --no-fuzzy-matching --ignore-obsolete >/dev/null 2>&1

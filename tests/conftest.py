@@ -23,6 +23,7 @@ from tests.localstripe_server import LocalStripe  # noqa: E402
 
 KEPT = ("parks", "code_editions", "waste_codes", "waste_aliases")
 WIPED = (
+    "facilitator_suggestions",
     "credit_events",
     "credit_evidence",
     "credit_appeals",

@@ -1,11 +1,13 @@
-"""The park administrator's form for matching settings."""
+"""The park administrator's forms: matching settings, the dashboard's period, the desk."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import DateField, FloatField, IntegerField, SelectField
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from market.formfields import Finite
+from market import clock
+from market.admin import periods
+from market.formfields import Finite, choices
 
 UNIT = [InputRequired(), Finite(), NumberRange(0, 1)]
 
@@ -50,3 +52,66 @@ class MatchSettingsForm(FlaskForm):
         a, b, c = self.grade_a.data, field.data, self.grade_c.data
         if None not in (a, b, c) and not a >= b >= c:
             raise ValidationError(_l("A better grade must not be worth less: A ≥ B ≥ C."))
+
+
+class PeriodForm(FlaskForm):
+    """The dashboard's period, from the query string: this month, quarter or year, or
+    custom days (both needed, in order, not in the future, at most five years)."""
+
+    class Meta:
+        csrf = False
+
+    period = SelectField(
+        _l("Period"),
+        default="month",
+        choices=choices(
+            ("month", _l("This month")),
+            ("quarter", _l("This quarter")),
+            ("year", _l("This year")),
+            ("custom", _l("From – to")),
+        ),
+    )
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        """A custom period needs both days (Optional() would skip an empty one)."""
+        if not super().validate(extra_validators) or self.period.data != "custom":
+            return not self.errors
+        first, last = self.start.data, self.end.data
+        if first is None or last is None:
+            self.end.errors = [_l("Give both days of a custom period, as YYYY-MM-DD.")]
+            return False
+        problem = periods.custom_problem(first, last, clock.today())
+        if problem:
+            self.end.errors = [PERIOD_PROBLEMS[problem]]
+            return False
+        return True
+
+    def to_period(self) -> periods.Period:
+        if self.period.data == "custom":
+            return periods.Period("custom", self.start.data, self.end.data)
+        return periods.standard(self.period.data, clock.today())
+
+
+PERIOD_PROBLEMS = {
+    "order": _l("The first day must not be after the last day."),
+    "range": _l("Choose days between 2000-01-01 and today."),
+    "long": _l("A period can span at most five years."),
+}
+
+
+class DeskForm(FlaskForm):
+    """The facilitator's desk: lots with no bid after this many days."""
+
+    class Meta:
+        csrf = False
+
+    days = IntegerField(
+        _l("No bid after (days)"), default=7, validators=[Optional(), NumberRange(1, 365)]
+    )
+
+
+class SuggestForm(FlaskForm):
+    supply_id = IntegerField(validators=[InputRequired(), NumberRange(1)])
+    demand_id = IntegerField(validators=[InputRequired(), NumberRange(1)])

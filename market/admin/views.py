@@ -8,17 +8,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
-from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
+from market import clock
 from market.accounts.auth import park_admin_required
 from market.accounts.models import Enterprise
+from market.admin import dashboard_views
 from market.admin.forms import MatchSettingsForm
 from market.extensions import db
 from market.formfields import choices
 from market.listings.lifecycle import status_label
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.queries import ListPage
+from market.listings.states import ListingStatus
 from market.matching import service
 from market.matching.views import explained
 
@@ -49,28 +51,8 @@ def name_search(enterprises: list[Enterprise], query: str, limit: int = 50) -> l
 @bp.get("/")
 @park_admin_required
 def dashboard():
-    park_id = current_user.admin_park_id
-    counts = {}
-    for label, model in (("supply", SupplyListing), ("demand", DemandListing)):
-        rows = db.session.execute(
-            db.select(model.status, func.count(model.id))
-            .join(Enterprise, model.enterprise_id == Enterprise.id)
-            .where(Enterprise.park_id == park_id)
-            .group_by(model.status)
-        ).all()
-        counts[label] = {status: n for status, n in rows}
-    enterprises = _park_enterprises()
-    roles = {
-        role: sum(1 for e in enterprises if getattr(e, f"is_{role}"))
-        for role in ("generator", "recycler", "transporter")
-    }
-    return render_template(
-        "admin/dashboard.html",
-        counts=counts,
-        roles=roles,
-        total=len(enterprises),
-        status_label=status_label,
-    )
+    """The park dashboard (market.admin.dashboard_views)."""
+    return dashboard_views.page()
 
 
 @lru_cache(maxsize=8192)
@@ -90,14 +72,19 @@ def enterprises():
     """Sorted by pinyin (a search keeps its best-first order), paginated; a page past the
     end shows the last one."""
     query = request.args.get("q", "").strip()[:60]
+    role = request.args.get("role", "")
     rows = _park_enterprises()
+    if role in ("generator", "recycler", "transporter"):
+        rows = [e for e in rows if getattr(e, f"is_{role}")]
+    else:
+        role = ""
     if query:
         rows = name_search(rows, query)
     else:
         rows.sort(key=lambda e: pinyin_key(e.name))
     pages = max(1, -(-len(rows) // ENTERPRISES_PER_PAGE))
     page = ListPage(rows, min(requested_page(), pages), ENTERPRISES_PER_PAGE)
-    return render_template("admin/enterprises.html", page=page, query=query)
+    return render_template("admin/enterprises.html", page=page, query=query, role=role)
 
 
 @bp.get("/enterprises/<int:enterprise_id>")
@@ -126,16 +113,24 @@ def enterprise(enterprise_id: int):
 def listings():
     kind = "demand" if request.args.get("kind") == "demand" else "supply"
     model = SupplyListing if kind == "supply" else DemandListing
-    page = db.paginate(
+    query = (
         db.select(model)
         .join(Enterprise, model.enterprise_id == Enterprise.id)
         .where(Enterprise.park_id == current_user.admin_park_id)
         .order_by(model.created_at.desc(), model.id.desc())
-        .options(selectinload(model.enterprise)),
-        per_page=50,
-        error_out=False,
+        .options(selectinload(model.enterprise))
     )
-    return render_template("admin/listings.html", page=page, kind=kind, status_label=status_label)
+    status = request.args.get("status", "")
+    if status == ListingStatus.OPEN:  # as the dashboard counts them: open and not past
+        query = query.where(model.status == status, model.available_until >= clock.today())
+    elif status in {s.value for s in ListingStatus}:
+        query = query.where(model.status == status)
+    else:
+        status = ""
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template(
+        "admin/listings.html", page=page, kind=kind, status=status, status_label=status_label
+    )
 
 
 SETTING_FIELDS = (

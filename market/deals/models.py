@@ -38,6 +38,8 @@ class Deal(db.Model):
             sqlite_where=text("status != 'cancelled'"),
             postgresql_where=text("status != 'cancelled'"),
         ),
+        # the park dashboard reads a park's deals by the time they were made
+        Index("ix_deals_generator_created", "generator_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -102,6 +102,16 @@ def wording(message: Message) -> str:
             "The recycler of deal #%(deal)s accepts up to %(kg)s kg beyond the deal quantity.", **p
         ),
         **_matching_texts(p),
+        "facilitator_to_generator": lambda: _(
+            "The park suggests %(recycler)s for your lot “%(lot)s”: its demand matches; "
+            "see the lot's matches.",
+            **p,
+        ),
+        "facilitator_to_recycler": lambda: _(
+            "The park suggests the lot “%(lot)s” of %(generator)s: it matches your demand; "
+            "you may bid on it.",
+            **p,
+        ),
         **_manifest_texts(p),
         **_credit_texts(p),
     }

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -57,6 +58,9 @@ class Manifest(db.Model):
             name="rejection_destination_known",
         ),
         CheckConstraint("version >= 1", name="version_positive"),
+        # the park dashboard reads manifests by park and started or received time
+        Index("ix_manifests_park_submitted", "park_id", "submitted_at"),
+        Index("ix_manifests_park_received", "park_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

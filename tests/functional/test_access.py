@@ -57,7 +57,35 @@ MATRIX = [
     *_expect("POST invite to bid", anonymous=LOGIN, generator=302, default=403),
     *_expect("POST /account/digest", anonymous=LOGIN, recycler=302, default=403),
     *_expect("POST /logout", anonymous=LOGIN, default=302),
-]
+    *_expect(
+        "GET /admin/?period=year", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403
+    ),
+    *_expect(
+        "GET /admin/dashboard/capacity", anonymous=LOGIN, admin=200, admin_elsewhere=200,
+        default=403,
+    ),
+    *_expect(
+        "GET /admin/dashboard/manifests?what=closed", anonymous=LOGIN, admin=200,
+        admin_elsewhere=200, default=403,
+    ),
+    *_expect(
+        "GET /admin/dashboard/deals", anonymous=LOGIN, admin=200, admin_elsewhere=200,
+        default=403,
+    ),
+    *_expect(
+        "GET /admin/dashboard/export/figures.csv", anonymous=LOGIN, admin=200,
+        admin_elsewhere=200, default=403,
+    ),
+    *_expect(
+        "GET /admin/dashboard/export/capacity.xlsx", anonymous=LOGIN, admin=200,
+        admin_elsewhere=200, default=403,
+    ),
+    *_expect("GET /admin/desk/", anonymous=LOGIN, admin=200, admin_elsewhere=200, default=403),
+    # the matrix's form has no lot: a clear 400 for an administrator
+    *_expect(
+        "POST /admin/desk/suggest", anonymous=LOGIN, admin=400, admin_elsewhere=400, default=403
+    ),
+]  # fmt: skip
 
 
 @pytest.fixture()
