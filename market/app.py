@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from market.credit.violation_views import bp as credit_violations
     from market.deals.views import bp as deals
     from market.inbox.views import bp as inbox
+    from market.listings.attachment_views import bp as attachments
     from market.listings.views import bp as listings
     from market.manifests.ledger_views import bp as ledgers
     from market.manifests.park_views import bp as park_manifests
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         catalog,
         listings,
+        attachments,
         matching,
         deals,
         manifests,

@@ -97,6 +97,24 @@ def payment_problem(reason: str | None) -> str:
     }.get(reason, _("The payment service refused the payment."))
 
 
+def physical_form_label(form: str) -> str:
+    from market.listings.forms import PHYSICAL_FORM_LABELS
+
+    return str(PHYSICAL_FORM_LABELS.get(form, form))
+
+
+def attachment_kind_label(kind: str) -> str:
+    from market.listings.attachments import KIND_LABELS
+
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def file_size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def register(app: Flask) -> None:
     from market.listings.lifecycle import event_label, status_label
 
@@ -112,4 +130,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(deal_status_label)
     app.add_template_filter(payment_status_label)
     app.add_template_filter(payment_problem)
+    app.add_template_filter(physical_form_label)
+    app.add_template_filter(attachment_kind_label)
+    app.add_template_filter(file_size)
     app.add_template_global(current_locale)

@@ -129,7 +129,10 @@ class FileStore:
 
     def store(self, upload: Upload) -> Stored:
         """Check and write the file (once per content: the name is its hash), atomically."""
-        mime, ext = self.check(upload)
+        return self.write(upload, *self.check(upload))
+
+    def write(self, upload: Upload, mime: str, ext: str) -> Stored:
+        """Write a file `check` has passed (as `mime`, `ext`)."""
         digest = hashlib.sha256(upload.data).hexdigest()
         relative = f"{digest}.{ext}"
         target = self.folder() / relative
