@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts
+    from market.admin.sites import bp as admin_sites
     from market.admin.views import bp as admin
     from market.api.setup import init_api
     from market.catalog.views import bp as catalog
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
         ledgers,
         inbox,
         admin,
+        admin_sites,
         credit,
         credit_register,
         credit_violations,

@@ -50,6 +50,7 @@ WIPED = (
     "bids",
     "park_match_settings",
     "listing_events",
+    "listing_attachments",
     "demand_listing_codes",
     "supply_listings",
     "demand_listings",
@@ -58,6 +59,7 @@ WIPED = (
     "api_tokens",
     "users",
     "enterprises",
+    "park_sites",
 )
 
 

@@ -1,11 +1,18 @@
-"""The park administrator's form for matching settings."""
+"""The park administrator's forms: matching settings and the park's sites."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import FloatField, IntegerField, SelectField, StringField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from market.formfields import Finite
+from market.formfields import Finite, strip
 
 UNIT = [InputRequired(), Finite(), NumberRange(0, 1)]
 
@@ -43,3 +50,37 @@ class MatchSettingsForm(FlaskForm):
         a, b, c = self.grade_a.data, field.data, self.grade_c.data
         if None not in (a, b, c) and not a >= b >= c:
             raise ValidationError(_l("A better grade must not be worth less: A ≥ B ≥ C."))
+
+
+class SiteForm(FlaskForm):
+    """One of the park's named sites; coordinates may stay empty (the park's location)."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[DataRequired(_l("Give the site a name.")), Length(max=80)],
+        description=_l("As people in the park call it, e.g. “East gate” or “Plot B-3”."),
+    )
+    address = StringField(
+        _l("Address"),
+        filters=[strip],
+        validators=[DataRequired(_l("Give the site's address.")), Length(max=200)],
+    )
+    lat = FloatField(
+        _l("Latitude"),
+        validators=[
+            Optional(),
+            Finite(),
+            NumberRange(3, 54, _l("The coordinates are outside China.")),
+        ],
+        description=_l("Empty: the park's location."),
+    )
+    lon = FloatField(
+        _l("Longitude"),
+        validators=[
+            Optional(),
+            Finite(),
+            NumberRange(73, 136, _l("The coordinates are outside China.")),
+        ],
+        description=_l("Empty: the park's location."),
+    )
