@@ -136,11 +136,12 @@ def test_a_lab_report_is_a_download_with_a_safe_name_and_no_sniffing(client, wor
 
 
 def _error_beside(page: str, field: str) -> str:
-    match = re.search(
-        rf'name="{field}"[^>]*>\s*(?:<div class="invalid-feedback d-block">([^<]+)</div>)', page
-    )
+    """The first error shown in the field's own block (up to the next label)."""
+
+    block = page.split(f'name="{field}"', 1)[1].split("<label", 1)[0]
+    match = re.search(r'<div class="invalid-feedback d-block">([^<]+)</div>', block)
     assert match, f"no error beside {field}"
-    return match.group(1)
+    return html.unescape(match.group(1))
 
 
 BAD = [
