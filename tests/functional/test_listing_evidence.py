@@ -2,6 +2,7 @@
 size, kept outside the web root, shown only to users who may see the lot, deletable by the
 owner until the lot is awarded; a lot's physical form and main components."""
 
+import html
 import io
 import re
 from datetime import timedelta
@@ -137,7 +138,6 @@ def test_a_lab_report_is_a_download_with_a_safe_name_and_no_sniffing(client, wor
 
 def _error_beside(page: str, field: str) -> str:
     """The first error shown in the field's own block (up to the next label)."""
-
     block = page.split(f'name="{field}"', 1)[1].split("<label", 1)[0]
     match = re.search(r'<div class="invalid-feedback d-block">([^<]+)</div>', block)
     assert match, f"no error beside {field}"
