@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from market.clock import BEIJING
 from market.db import fen_to_yuan, tonnes
+from market.listings.labels import KIND_LABELS, PHYSICAL_FORM_LABELS
 
 
 def yuan(fen: int | None) -> str:
@@ -98,14 +99,10 @@ def payment_problem(reason: str | None) -> str:
 
 
 def physical_form_label(form: str) -> str:
-    from market.listings.forms import PHYSICAL_FORM_LABELS
-
     return str(PHYSICAL_FORM_LABELS.get(form, form))
 
 
 def attachment_kind_label(kind: str) -> str:
-    from market.listings.attachments import KIND_LABELS
-
     return str(KIND_LABELS.get(kind, kind))
 
 

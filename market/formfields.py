@@ -33,7 +33,7 @@ def choices(*pairs) -> list[SelectChoice]:
 def site_field() -> SelectField:
     """A choice among a park's sites (0: none, an address is typed instead)."""
     return SelectField(
-        _l("Site"),
+        _l("Park site"),
         coerce=int,
         default=0,
         validate_choice=False,  # the service checks the site is one of the park's

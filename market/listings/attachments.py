@@ -10,7 +10,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from market.accounts.models import User
 from market.errors import Conflict, DomainError, NotFound
@@ -38,12 +37,6 @@ THUMB_PX = 320
 # Files may be added while a listing is live, and removed until its lot is awarded.
 ADDABLE = frozenset({ListingStatus.DRAFT, ListingStatus.OPEN, ListingStatus.BIDS_CLOSED})
 LOCKED = frozenset({ListingStatus.AWARDED, ListingStatus.CLOSED})
-KIND_LABELS = {
-    "photo": _l("Photo"),
-    "lab_report": _l("Lab report"),
-    "msds": _l("MSDS"),
-    "other": _l("Other document"),
-}
 
 
 @dataclass(frozen=True)

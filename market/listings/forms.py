@@ -25,6 +25,7 @@ from market.clock import BEIJING
 from market.db import fen_to_yuan, tonnes
 from market.formfields import Finite, choices, site_choice, site_field, strip
 from market.listings.bidding import BidInput
+from market.listings.labels import KIND_LABELS, PHYSICAL_FORM_LABELS
 from market.listings.services import DemandInput, SupplyInput
 
 MONTH, YEAR = timedelta(days=30), timedelta(days=365)
@@ -34,14 +35,6 @@ LONG_TEXT = [Optional(), Length(max=4000)]
 PRICE = [Optional(), Finite(), NumberRange(min=-10_000_000, max=10_000_000)]
 LAT = [Optional(), Finite(), NumberRange(3, 54, _l("The coordinates are outside China."))]
 LON = [Optional(), Finite(), NumberRange(73, 136, _l("The coordinates are outside China."))]
-PHYSICAL_FORM_LABELS = {
-    "solid": _l("solid"),
-    "sludge": _l("semi-solid / sludge"),
-    "liquid": _l("liquid"),
-    "powder": _l("powder / dust"),
-    "gas_container": _l("gas in a container"),
-    "mixed": _l("mixed"),
-}
 
 
 def address_field() -> StringField:
@@ -253,7 +246,7 @@ class BidForm(FlaskForm):
 
 class AttachmentForm(FlaskForm):
     file = FileField(
-        _l("File"),
+        _l("The file"),
         validators=[FileRequired(_l("Choose a file."))],
         description=_l("PNG or JPEG photos, PDF documents."),
         render_kw={"accept": "image/png,image/jpeg,application/pdf"},
@@ -261,12 +254,7 @@ class AttachmentForm(FlaskForm):
     kind = SelectField(
         _l("What it is"),
         default="photo",
-        choices=choices(
-            ("photo", _l("Photo")),
-            ("lab_report", _l("Lab report")),
-            ("msds", _l("MSDS")),
-            ("other", _l("Other document")),
-        ),
+        choices=choices(*KIND_LABELS.items()),
     )
     caption = StringField(_l("Caption"), filters=[strip], validators=[Length(max=200)])
 
