@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from market.accounts.views import form_error
-from market.errors import Conflict, DomainError
+from market.errors import Conflict, DomainError, error_response
 from market.extensions import db
 from market.listings import attachments
 from market.listings.attachments import STORE, AttachmentInput
@@ -28,10 +28,13 @@ def _before_the_csrf_check(state) -> None:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_exc):
     """A file far over the limit is refused before it is read: say so beside the field."""
+    message = too_large_message(STORE.max_bytes())
     args = request.view_args or {}
-    listing = _load(args.get("kind", ""), args.get("listing_id", 0))
+    if request.endpoint != "attachments.upload" or not current_user.is_authenticated:
+        return error_response(413, message)
+    listing = _load(args["kind"], args["listing_id"])
     form = AttachmentForm(formdata=None)
-    form.file.errors = [too_large_message(STORE.max_bytes())]
+    form.file.errors = [message]
     return listing_page(args["kind"], listing, status=413, attach_form=form)
 
 

@@ -202,6 +202,13 @@ def test_too_large_files_are_refused_whether_slightly_or_far_over(
     assert far.status_code == 413
     assert "MB" in _error_beside(far.get_data(as_text=True), "file")
     assert _rows() == 0 and stored_files(files_dir) == []
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    anonymous = client.post(
+        f"/listings/supply/{lot.id}/files",
+        data={"csrf_token": csrf_token(client), "file": (io.BytesIO(b"0" * 200_000), "x.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert anonymous.status_code == 413  # refused before anything is read, no page of the lot
 
 
 def test_a_listing_holds_at_most_the_configured_number_of_files(client, app, world, lot, files_dir):
