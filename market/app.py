@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts
     from market.admin.dashboard_views import bp as park_dashboard
     from market.admin.desk_views import bp as desk
+    from market.admin.sites import bp as admin_sites
     from market.admin.views import bp as admin
     from market.api.setup import init_api
     from market.catalog.views import bp as catalog
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from market.credit.violation_views import bp as credit_violations
     from market.deals.views import bp as deals
     from market.inbox.views import bp as inbox
+    from market.listings.attachment_views import bp as attachments
     from market.listings.views import bp as listings
     from market.manifests.ledger_views import bp as ledgers
     from market.manifests.park_views import bp as park_manifests
@@ -94,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         catalog,
         listings,
+        attachments,
         matching,
         deals,
         manifests,
@@ -103,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         park_dashboard,
         desk,
+        admin_sites,
         credit,
         credit_register,
         credit_violations,

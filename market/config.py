@@ -65,6 +65,15 @@ class Config:
     # static/ (default <instance>/credit_evidence).
     CREDIT_EVIDENCE_MAX_BYTES = int(os.environ.get("MARKET_CREDIT_EVIDENCE_MAX_BYTES", 5 << 20))
     CREDIT_EVIDENCE_DIR = os.environ.get("MARKET_CREDIT_EVIDENCE_DIR", "")
+    # Listing attachments (photos, lab reports, MSDS): per-file limit, files per listing, and
+    # where they are kept, outside static/ (default <instance>/listing_files).
+    LISTING_FILE_MAX_BYTES = int(os.environ.get("MARKET_LISTING_FILE_MAX_BYTES", 10 << 20))
+    LISTING_FILES_PER_LISTING = int(os.environ.get("MARKET_LISTING_FILES_PER_LISTING", "8"))
+    LISTING_FILES_DIR = (
+        str(Path(os.environ["MARKET_UPLOAD_DIR"]) / "listing_files")
+        if os.environ.get("MARKET_UPLOAD_DIR")
+        else ""
+    )
 
 
 class TestConfig(Config):

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from market.clock import BEIJING
 from market.db import fen_to_yuan, tonnes
+from market.listings.labels import KIND_LABELS, PHYSICAL_FORM_LABELS
 
 
 def yuan(fen: int | None) -> str:
@@ -102,6 +103,20 @@ def payment_problem(reason: str | None) -> str:
     }.get(reason, _("The payment service refused the payment."))
 
 
+def physical_form_label(form: str) -> str:
+    return str(PHYSICAL_FORM_LABELS.get(form, form))
+
+
+def attachment_kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def file_size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def register(app: Flask) -> None:
     from market.listings.lifecycle import event_label, status_label
 
@@ -119,4 +134,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(deal_status_label)
     app.add_template_filter(payment_status_label)
     app.add_template_filter(payment_problem)
+    app.add_template_filter(physical_form_label)
+    app.add_template_filter(attachment_kind_label)
+    app.add_template_filter(file_size)
     app.add_template_global(current_locale)

@@ -1,6 +1,14 @@
 """Imports every model so metadata (and Alembic) sees all tables."""
 
-from market.accounts.models import ApiToken, Enterprise, Licence, Park, ParkMatchSettings, User
+from market.accounts.models import (
+    ApiToken,
+    Enterprise,
+    Licence,
+    Park,
+    ParkMatchSettings,
+    ParkSite,
+    User,
+)
 from market.catalog.models import CodeEdition, WasteAlias, WasteCode
 from market.credit.models import (
     Appeal,
@@ -16,7 +24,14 @@ from market.credit.models import (
 from market.deals.models import Deal, DealEventRow, Payment, PaymentEventRow
 from market.facilitator.models import Suggestion
 from market.inbox.models import Message
-from market.listings.models import Bid, BidEventRow, DemandListing, ListingEventRow, SupplyListing
+from market.listings.models import (
+    Bid,
+    BidEventRow,
+    DemandListing,
+    ListingAttachment,
+    ListingEventRow,
+    SupplyListing,
+)
 from market.manifests.models import (
     Filing,
     FilingAmendment,
@@ -67,6 +82,8 @@ __all__ = [
     "ListingEventRow",
     "Park",
     "ParkMatchSettings",
+    "ParkSite",
+    "ListingAttachment",
     "SupplyListing",
     "Suggestion",
     "User",

@@ -54,6 +54,7 @@ WIPED = (
     "bids",
     "park_match_settings",
     "listing_events",
+    "listing_attachments",
     "demand_listing_codes",
     "supply_listings",
     "demand_listings",
@@ -62,6 +63,7 @@ WIPED = (
     "api_tokens",
     "users",
     "enterprises",
+    "park_sites",
 )
 
 

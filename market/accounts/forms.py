@@ -17,15 +17,15 @@ from wtforms.validators import (
     DataRequired,
     Email,
     EqualTo,
-    InputRequired,
     Length,
     NumberRange,
+    Optional,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from market.accounts import phone, uscc
-from market.formfields import Finite, choices, strip
+from market.formfields import Finite, choices, site_field, strip
 
 
 class LoginForm(FlaskForm):
@@ -74,23 +74,30 @@ class RegisterForm(FlaskForm):
     )
     park_id = SelectField(_l("Park"), coerce=int, validators=[DataRequired(_l("Choose the park."))])
     industry = StringField(_l("Industry"), filters=[strip], validators=[at_most(80)])
+    site_id = site_field()
     address = StringField(
         _l("Site address"),
         filters=[strip],
-        validators=[required(_l("the site's address")), at_most(200)],
+        description=_l(
+            "Empty: the chosen site's address. An address without coordinates is placed at "
+            "the park."
+        ),
+        validators=[Optional(), at_most(200)],
     )
     lat = FloatField(
         _l("Latitude"),
+        description=_l("Optional, e.g. 39.79."),
         validators=[
-            InputRequired(_l("Enter the latitude, e.g. 39.79.")),
+            Optional(),
             Finite(),
             NumberRange(3, 54, _l("The coordinates are outside China.")),
         ],
     )
     lon = FloatField(
         _l("Longitude"),
+        description=_l("Optional, e.g. 116.51."),
         validators=[
-            InputRequired(_l("Enter the longitude, e.g. 116.51.")),
+            Optional(),
             Finite(),
             NumberRange(73, 136, _l("The coordinates are outside China.")),
         ],

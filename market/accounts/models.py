@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     false,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,6 +45,36 @@ class Park(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     enterprises: Mapped[list["Enterprise"]] = relationship(back_populates="park")
+    sites: Mapped[list["ParkSite"]] = relationship(
+        back_populates="park", order_by="ParkSite.name", cascade="all, delete-orphan"
+    )
+
+
+class ParkSite(db.Model):
+    """A named place in a park (a plot, a building, a gate) with its address and
+    coordinates, kept by the park's administrators, so nobody types latitude and
+    longitude: enterprises and listings choose a site and take its coordinates."""
+
+    __tablename__ = "park_sites"
+    __table_args__ = (
+        UniqueConstraint("park_id", "name", name="uq_park_sites_park_name"),
+        CheckConstraint("lat BETWEEN 3 AND 54 AND lon BETWEEN 73 AND 136", name="in_china"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    park: Mapped[Park] = relationship(back_populates="sites")
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} · {self.address}"
 
 
 class Enterprise(db.Model):

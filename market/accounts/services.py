@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from market.accounts import uscc
 from market.accounts.auth import hash_password, password_matches
 from market.accounts.models import Enterprise, Licence, Park, Role, User
+from market.accounts.sites import place
 from market.catalog.services import resolve_code
 from market.errors import Conflict, DomainError
 from market.extensions import db
@@ -21,12 +22,13 @@ class EnterpriseInput:
     uscc: str
     roles: list[str]
     address: str
-    lat: float
-    lon: float
+    lat: float | None
+    lon: float | None
     contact_name: str
     contact_phone: str
     contact_email: str = ""
     industry: str = ""
+    site_id: int | None = None  # one of the park's sites: its address and coordinates
 
 
 @dataclass
@@ -77,11 +79,12 @@ def register_enterprise(data: EnterpriseInput, first_user: UserInput | None = No
             _("An enterprise with this unified social credit code is already registered."),
             field="uscc",
         )
-    if db.session.get(Park, data.park_id) is None:
+    park = db.session.get(Park, data.park_id)
+    if park is None:
         raise DomainError(_("Choose a park."), field="park_id")
     if not set(data.roles) & {r.value for r in Role}:
         raise DomainError(_("Choose at least one role."), field="roles")
-    check_in_china(data.lat, data.lon)
+    where = place(park, site_id=data.site_id, address=data.address, lat=data.lat, lon=data.lon)
     enterprise = Enterprise(
         park_id=data.park_id,
         name=data.name.strip(),
@@ -89,9 +92,9 @@ def register_enterprise(data: EnterpriseInput, first_user: UserInput | None = No
         is_generator=Role.GENERATOR in data.roles,
         is_recycler=Role.RECYCLER in data.roles,
         is_transporter=Role.TRANSPORTER in data.roles,
-        address=data.address.strip(),
-        lat=data.lat,
-        lon=data.lon,
+        address=where.address,
+        lat=where.lat,
+        lon=where.lon,
         contact_name=data.contact_name.strip(),
         contact_phone=data.contact_phone.strip(),
         contact_email=data.contact_email.strip(),

@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from market.accounts import services
 from market.accounts.auth import issue_token, member_required, revoke_token, role_required
@@ -10,7 +11,7 @@ from market.accounts.forms import DigestForm, LicenceForm, LoginForm, RegisterFo
 from market.accounts.models import ApiToken, Park, Role
 from market.errors import DomainError
 from market.extensions import db, limiter
-from market.formfields import choices
+from market.formfields import choices, site_choice
 from market.listings.forms import split_codes
 from market.matching import outreach
 from market.views import safe_next
@@ -59,9 +60,12 @@ def logout():
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegisterForm()
-    form.park_id.choices = choices(
-        *((p.id, p.name) for p in db.session.execute(db.select(Park).order_by(Park.id)).scalars())
-    )
+    parks = db.session.execute(db.select(Park).order_by(Park.id)).scalars().all()
+    form.park_id.choices = choices(*((p.id, p.name) for p in parks))
+    form.site_id.choices = [
+        SelectChoice(0, _("— none: type the address —")),
+        *(site_choice(s, p.name) for p in parks for s in p.sites),
+    ]
     if form.validate_on_submit():
         try:
             enterprise = services.register_enterprise(
@@ -70,7 +74,8 @@ def register():
                     name=form.name.data,
                     uscc=form.uscc.data,
                     roles=form.roles.data,
-                    address=form.address.data,
+                    address=form.address.data or "",
+                    site_id=form.site_id.data or None,
                     lat=form.lat.data,
                     lon=form.lon.data,
                     contact_name=form.contact_name.data,

@@ -1,13 +1,21 @@
-"""The park administrator's forms: matching settings, the dashboard's period, the desk."""
+"""The park administrator's forms: matching settings, the dashboard's period, the desk,
+the park's sites."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FloatField, IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms import DateField, FloatField, IntegerField, SelectField, StringField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from market import clock
 from market.admin import periods
-from market.formfields import Finite, choices
+from market.formfields import Finite, choices, strip
 
 UNIT = [InputRequired(), Finite(), NumberRange(0, 1)]
 
@@ -115,3 +123,35 @@ class DeskForm(FlaskForm):
 class SuggestForm(FlaskForm):
     supply_id = IntegerField(validators=[InputRequired(), NumberRange(1)])
     demand_id = IntegerField(validators=[InputRequired(), NumberRange(1)])
+class SiteForm(FlaskForm):
+    """One of the park's named sites; coordinates may stay empty (the park's location)."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[DataRequired(_l("Give the site a name.")), Length(max=80)],
+        description=_l("As people in the park call it, e.g. “East gate” or “Plot B-3”."),
+    )
+    address = StringField(
+        _l("Address"),
+        filters=[strip],
+        validators=[DataRequired(_l("Give the site's address.")), Length(max=200)],
+    )
+    lat = FloatField(
+        _l("Latitude"),
+        validators=[
+            Optional(),
+            Finite(),
+            NumberRange(3, 54, _l("The coordinates are outside China.")),
+        ],
+        description=_l("Empty: the park's location."),
+    )
+    lon = FloatField(
+        _l("Longitude"),
+        validators=[
+            Optional(),
+            Finite(),
+            NumberRange(73, 136, _l("The coordinates are outside China.")),
+        ],
+        description=_l("Empty: the park's location."),
+    )

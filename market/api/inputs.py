@@ -58,6 +58,8 @@ def current_input(listing) -> SupplyInput | DemandInput:
             kg_per_unit=listing.kg_per_unit,
             recurrence=listing.recurrence,
             packaging=listing.packaging or "",
+            physical_form=listing.physical_form or "",
+            main_components=listing.main_components or "",
             asking_price_yuan=fen_to_yuan(listing.asking_price_fen),
             bidding_mode=listing.bidding_mode,
             bid_deadline=listing.bid_deadline,
@@ -76,4 +78,7 @@ def current_input(listing) -> SupplyInput | DemandInput:
 def patched_input(listing, data: dict) -> SupplyInput | DemandInput:
     current = current_input(listing)
     changes = {k: v for k, v in _clean(data).items() if k in asdict(current)}
+    if changes.get("site_id") or ("address" in changes and "lat" not in changes):
+        # a new place: its coordinates come from the site or the address, not the old ones
+        current = replace(current, lat=None, lon=None)
     return replace(current, **changes)

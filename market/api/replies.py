@@ -99,6 +99,8 @@ class SupplyReply(_ListingReply):
     quantity_t = text(**TONNES)
     recurrence = text()
     packaging = text()
+    physical_form = f.String(required=True, metadata={"description": "empty: not stated"})
+    main_components = text()
     asking_price_yuan = text(**MONEY)
     bidding_mode = text()
     bid_deadline = maybe(f.String, **TIME)
@@ -141,6 +143,18 @@ class CodeReply(ma.Schema):
     label = text()
     score = f.Float()
     matched = f.String()
+
+
+class SiteReply(ma.Schema):
+    id = f.Integer(required=True)
+    name = text()
+    address = text()
+    lat = f.Float(required=True)
+    lon = f.Float(required=True)
+
+
+class SitesReply(ma.Schema):
+    sites = f.List(f.Nested(SiteReply), required=True)
 
 
 class SearchReply(ma.Schema):

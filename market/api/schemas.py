@@ -24,6 +24,7 @@ from market.api.fields import (
     one_of,
 )
 from market.clock import today
+from market.listings.models import PHYSICAL_FORMS
 
 PRICE = between(-10_000_000, 10_000_000)
 SOON = today() + timedelta(days=1)  # for the examples in the description only
@@ -42,9 +43,22 @@ class Schema(ma.Schema):
 class _Site(Schema):
     title = Str(required=True, validate=not_blank(120), metadata={"example": "废机油 5 吨"})
     description = Str(validate=at_most(4000))
-    address = Str(validate=at_most(200), metadata={"description": "empty: the enterprise's site"})
-    lat = Float(validate=between(3, 54), metadata={"description": "inside China"})
-    lon = Float(validate=between(73, 136), metadata={"description": "inside China"})
+    site_id = an_id(
+        allow_none=True,
+        metadata={
+            "description": "one of the park's sites (GET /sites): its coordinates, and its "
+            "address unless one is given; lat/lon are then ignored"
+        },
+    )
+    address = Str(
+        validate=at_most(200),
+        metadata={
+            "description": "empty: the site's or the enterprise's; another address without "
+            "lat/lon is placed at the park's location"
+        },
+    )
+    lat = Float(validate=between(3, 54), metadata={"description": "inside China; with lon"})
+    lon = Float(validate=between(73, 136), metadata={"description": "inside China; with lat"})
     available_from = Day(required=True, metadata={"example": str(SOON)})
     available_until = Day(required=True, metadata={"example": str(SOON + timedelta(days=30))})
 
@@ -59,6 +73,8 @@ class SupplyIn(_Site):
     kg_per_unit = Int(validate=between(1, 10_000_000), metadata={"description": "m3 or piece"})
     recurrence = Str(validate=one_of("once", "weekly", "monthly"))
     packaging = Str(validate=at_most(80))
+    physical_form = Str(validate=one_of("", *PHYSICAL_FORMS))
+    main_components = Str(validate=at_most(200), metadata={"example": "Fe 60%, oil 5%"})
     asking_price_yuan = Dec(
         validate=PRICE, metadata={"description": "per tonne; negative = the generator pays"}
     )

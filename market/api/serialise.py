@@ -30,6 +30,10 @@ def enterprise_json(e) -> dict:
     }
 
 
+def site_json(s) -> dict:
+    return {"id": s.id, "name": s.name, "address": s.address, "lat": s.lat, "lon": s.lon}
+
+
 def _common(listing, user) -> dict:
     distance = queries.distance_from(user, listing)
     return {
@@ -70,6 +74,8 @@ def _supply(s) -> dict:
         "quantity_t": str(tonnes(s.quantity_kg)),
         "recurrence": s.recurrence,
         "packaging": s.packaging,
+        "physical_form": s.physical_form or "",
+        "main_components": s.main_components or "",
         "asking_price_yuan": str(fen_to_yuan(s.asking_price_fen)),
         "bidding_mode": s.bidding_mode,
         "bid_deadline": s.bid_deadline.isoformat() if s.bid_deadline else None,

@@ -4,10 +4,11 @@ from flask import g
 from flask_babel import gettext as _
 
 from market.accounts.models import Enterprise, Role
+from market.accounts.sites import sites_of
 from market.api import replies, schemas
 from market.api.base import ID, Blueprint, InvalidInput, invalid_input, token_required
 from market.api.inputs import listing_input, patched_input
-from market.api.serialise import enterprise_json, listing_json
+from market.api.serialise import enterprise_json, listing_json, site_json
 from market.catalog.services import search_codes
 from market.catalog.views import code_json
 from market.errors import NotFound
@@ -75,6 +76,18 @@ def enterprises():
     else:
         rows = [user.enterprise] if user.enterprise else []
     return {"enterprises": [enterprise_json(e) for e in rows]}
+
+
+@bp.route("/sites", methods=["GET"])
+@bp.doc(summary="The sites of the caller's park, to give as site_id when posting a listing")
+@bp.response(200, replies.SitesReply)
+@bp.fails(401)
+@token_required
+def sites():
+    user = g.api_user
+    park_id = user.admin_park_id or (user.enterprise.park_id if user.enterprise else None)
+    rows = sites_of(park_id) if park_id else []
+    return {"sites": [site_json(s) for s in rows]}
 
 
 def named(view, name: str):

@@ -13,29 +13,28 @@ from market.accounts.models import Enterprise
 from market.accounts.views import form_error
 from market.credit import forms, queries, services
 from market.credit import settings as credit_settings
-from market.credit.files import Upload, max_bytes
+from market.credit.files import max_bytes, upload_of
 from market.credit.labels import status_labels
 from market.credit.states import EDITABLE, OPEN, EvaluationStatus
 from market.errors import DomainError, NotFound
 from market.extensions import db
+from market.uploads import allow_larger_bodies, nonempty
 
 bp = Blueprint("credit", __name__, url_prefix="/credit")
-UPLOAD_ENDPOINTS = {"credit.mark", "credit.appeal"}
 APPEAL_FILES = 5
 
 
-def allow_evidence_uploads():
+def _body_limit(files: int):
     """Evidence may be larger than the app's 2 MB form limit (one file per mark, up to
     five per appeal); everything else keeps the app's limit."""
-    if request.endpoint in UPLOAD_ENDPOINTS:
-        count = APPEAL_FILES if request.endpoint == "credit.appeal" else 1
-        request.max_content_length = count * max_bytes() + 64 * 1024
+    return lambda: files * max_bytes() + 64 * 1024
 
 
 @bp.record_once
 def _before_the_csrf_check(state) -> None:
-    # The CSRF check reads the form in an app-wide hook; the limit must be set before it.
-    state.app.before_request_funcs.setdefault(None, []).insert(0, allow_evidence_uploads)
+    allow_larger_bodies(
+        state, {"credit.mark": _body_limit(1), "credit.appeal": _body_limit(APPEAL_FILES)}
+    )
 
 
 # ---- the administrator's list and opening an evaluation ---------------------------------
@@ -240,9 +239,7 @@ def _save_mark(evaluation, row, form) -> None:
     )
     upload = form.file.data
     if upload is not None and getattr(upload, "filename", ""):
-        services.attach_evidence(
-            current_user, evaluation.id, row.item_key, Upload.from_storage(upload)
-        )
+        services.attach_evidence(current_user, evaluation.id, row.item_key, upload_of(upload))
 
 
 def _label(row) -> str:
@@ -336,7 +333,7 @@ def appeal(evaluation_id: int):
     form = forms.AppealForm()
     if not form.validate_on_submit():
         return _form_refused(evaluation_id, appeal_form=form)
-    uploads = [Upload.from_storage(f) for f in form.files.data or [] if f and f.filename]
+    uploads = [upload_of(f) for f in nonempty(form.files.data)]
     if len(uploads) > APPEAL_FILES:
         form.files.errors = [_("At most %(n)s files.", n=APPEAL_FILES)]
         return _form_refused(evaluation_id, appeal_form=form)

@@ -17,6 +17,7 @@ from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
 from market.deals.models import Payment
 from market.demo.facilitation import seed_facilitation
+from market.demo import evidence
 from market.demo.grading import ParkGrading
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
@@ -24,6 +25,7 @@ from market.demo.transfers import ParkTransfers, flag_overdue
 from market.extensions import db
 from market.listings import services as listings
 from market.matching.outreach import send_digests
+from market.listings.models import SupplyListing
 
 SEEDS = ROOT / "seeds"
 DEMO_PASSWORD = "demo-pass-2026"
@@ -137,6 +139,7 @@ class DemoBuilder:
             admin_park=park,
         )
         self.accounts.append(DemoAccount("park admin", admin.email, park.name))
+        evidence.seed_sites(admin, spec)
         # Four eyes: a second administrator approves grades; a third, who grades nothing
         # in the demo, decides appeals.
         for local, role in (("admin2", "park admin (2nd)"), ("admin3", "park admin (3rd)")):
@@ -165,8 +168,15 @@ class DemoBuilder:
         for i, enterprise in enumerate(generators):
             if i < 2:  # the named demo accounts: one general and one hazardous lot each
                 profile = self.data["waste_profiles"][enterprise.industry]
-                self._supply(enterprise, next(p for p in profile if p[0].startswith("ISW")))
-                self._supply(enterprise, next(p for p in profile if not p[0].startswith("ISW")))
+                lots = (
+                    self._supply(enterprise, next(p for p in profile if p[0].startswith("ISW"))),
+                    self._supply(
+                        enterprise, next(p for p in profile if not p[0].startswith("ISW"))
+                    ),
+                )
+                if i == 0:  # the generator's lots show photos and a lab report
+                    for lot in lots:
+                        evidence.attach_evidence(lot)
                 continue
             for _ in range(self.rng.choice((0, 1, 1, 1, 2))):
                 self._supply(enterprise)
@@ -227,7 +237,7 @@ class DemoBuilder:
         )
         listings.publish(user, demand, today=self.today)
 
-    def _supply(self, enterprise: Enterprise, pick: list | None = None) -> None:
+    def _supply(self, enterprise: Enterprise, pick: list | None = None) -> SupplyListing:
         profile = self.data["waste_profiles"][enterprise.industry]
         code, local_name, lo, hi, price = pick or self.rng.choice(profile)
         user = enterprise.users[0]
@@ -246,6 +256,8 @@ class DemoBuilder:
                 available_until=until,
                 recurrence="monthly" if recurring else "once",
                 packaging=self.rng.choice(["吨袋", "200L铁桶", "托盘打包", "散装", "IBC吨桶"]),
+                physical_form=evidence.physical_form(local_name),
+                main_components=evidence.COMPONENTS.get(local_name, ""),
                 asking_price_yuan=Decimal(price * self.rng.randint(80, 120) // 100),
                 **self._bidding(start, until),
                 description=f"{enterprise.name}产生的{local_name}，{enterprise.industry}生产线。",
@@ -253,10 +265,11 @@ class DemoBuilder:
         )
         fate = self.rng.random() if pick is None else 1.0  # named accounts: open lots
         if fate < 0.08:
-            return  # stays a draft
+            return listing  # stays a draft
         listings.publish(user, listing, today=self.today)
         if fate < 0.14:
             listings.withdraw(user, listing)
+        return listing
 
     def _bidding(self, start: date, until: date) -> dict:
         """Open ascending or sealed; sealed lots (and some open ones) get a deadline."""

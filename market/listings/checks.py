@@ -1,7 +1,6 @@
 """Checks on what a user types into a listing or a bid: numbers, prices, text, dates,
 sites, and who may post or change it."""
 
-import math
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -9,7 +8,7 @@ from flask_babel import gettext as _
 
 from market import clock
 from market.accounts.models import Role, User
-from market.accounts.services import check_in_china
+from market.accounts.sites import Place, place
 from market.db import yuan_to_fen
 from market.errors import DomainError, Forbidden
 from market.listings.models import MAX_KG, MAX_PRICE_FEN
@@ -76,15 +75,13 @@ def check_dates(start: date, end: date) -> None:
         raise DomainError(_("The end date is before the start date."), field="available_until")
 
 
-def site(user: User, address: str, lat, lon) -> tuple[str, float, float]:
+def site(user: User, address: str, lat, lon, site_id: int | None = None) -> tuple:
+    """A chosen park site, typed coordinates, the enterprise's own site, or the park's
+    location for another typed address (market.accounts.sites.place)."""
     enterprise = user.enterprise
-    if lat is None or lon is None:
-        return (address or enterprise.address).strip(), enterprise.lat, enterprise.lon
-    lat, lon = float(lat), float(lon)
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        raise DomainError(_("The coordinates are outside China."), field="lat")
-    check_in_china(lat, lon)
-    return (address or enterprise.address).strip(), lat, lon
+    home = Place(enterprise.address, enterprise.lat, enterprise.lon)
+    where = place(enterprise.park, site_id=site_id, address=address, lat=lat, lon=lon, home=home)
+    return where.address, where.lat, where.lon
 
 
 def require_role(user: User, role: Role) -> None:

@@ -5,6 +5,7 @@ from datetime import UTC, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,6 +13,7 @@ from wtforms import (
     DecimalField,
     FloatField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -21,8 +23,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from market import clock
 from market.clock import BEIJING
 from market.db import fen_to_yuan, tonnes
-from market.formfields import Finite, choices, strip
+from market.formfields import Finite, choices, site_choice, site_field, strip
 from market.listings.bidding import BidInput
+from market.listings.labels import KIND_LABELS, PHYSICAL_FORM_LABELS
 from market.listings.services import DemandInput, SupplyInput
 
 MONTH, YEAR = timedelta(days=30), timedelta(days=365)
@@ -32,6 +35,26 @@ LONG_TEXT = [Optional(), Length(max=4000)]
 PRICE = [Optional(), Finite(), NumberRange(min=-10_000_000, max=10_000_000)]
 LAT = [Optional(), Finite(), NumberRange(3, 54, _l("The coordinates are outside China."))]
 LON = [Optional(), Finite(), NumberRange(73, 136, _l("The coordinates are outside China."))]
+
+
+def address_field() -> StringField:
+    return StringField(
+        _l("Site address"),
+        filters=[strip],
+        description=_l(
+            "Empty: the chosen site's address, or your enterprise's. Another address without "
+            "coordinates is placed at the park."
+        ),
+        validators=[Length(max=200)],
+    )
+
+
+def lat_field() -> FloatField:
+    return FloatField(_l("Latitude"), validators=LAT, description=_l("Optional, e.g. 39.79."))
+
+
+def lon_field() -> FloatField:
+    return FloatField(_l("Longitude"), validators=LON, description=_l("Optional, e.g. 116.51."))
 
 
 class SupplyForm(FlaskForm):
@@ -69,14 +92,21 @@ class SupplyForm(FlaskForm):
         ),
     )
     packaging = StringField(_l("Packaging"), filters=[strip], validators=[Length(max=80)])
-    address = StringField(
-        _l("Site address"),
-        filters=[strip],
-        description=_l("Leave empty to use the enterprise's site."),
-        validators=[Length(max=200)],
+    physical_form = SelectField(
+        _l("Physical form"),
+        default="",
+        choices=choices(("", _l("— not stated —")), *PHYSICAL_FORM_LABELS.items()),
     )
-    lat = FloatField(_l("Latitude"), validators=LAT)
-    lon = FloatField(_l("Longitude"), validators=LON)
+    main_components = StringField(
+        _l("Main components"),
+        filters=[strip],
+        validators=[Length(max=200)],
+        description=_l("For example: Fe 60%, oil 5%, water 10%."),
+    )
+    site_id = site_field()
+    address = address_field()
+    lat = lat_field()
+    lon = lon_field()
     available_from = DateField(
         _l("Available from"), default=lambda: clock.today(), validators=[DataRequired()]
     )
@@ -131,14 +161,10 @@ class DemandForm(FlaskForm):
     quality_requirements = TextAreaField(
         _l("Quality requirements"), filters=[strip], validators=LONG_TEXT
     )
-    address = StringField(
-        _l("Site address"),
-        filters=[strip],
-        description=_l("Leave empty to use the enterprise's site."),
-        validators=[Length(max=200)],
-    )
-    lat = FloatField(_l("Latitude"), validators=LAT)
-    lon = FloatField(_l("Longitude"), validators=LON)
+    site_id = site_field()
+    address = address_field()
+    lat = lat_field()
+    lon = lon_field()
     available_from = DateField(
         _l("Available from"), default=lambda: clock.today(), validators=[DataRequired()]
     )
@@ -240,6 +266,21 @@ class BidForm(FlaskForm):
     note = TextAreaField(_l("Note"), filters=[strip], validators=[Optional(), Length(max=1000)])
 
 
+class AttachmentForm(FlaskForm):
+    file = FileField(
+        _l("The file"),
+        validators=[FileRequired(_l("Choose a file."))],
+        description=_l("PNG or JPEG photos, PDF documents."),
+        render_kw={"accept": "image/png,image/jpeg,application/pdf"},
+    )
+    kind = SelectField(
+        _l("What it is"),
+        default="photo",
+        choices=choices(*KIND_LABELS.items()),
+    )
+    caption = StringField(_l("Caption"), filters=[strip], validators=[Length(max=200)])
+
+
 class ConfirmForm(FlaskForm):
     """A step that cannot be undone (accepting a bid, withdrawing one or a listing) is asked
     for twice: its page shows what will happen, and the box must be ticked."""
@@ -276,6 +317,9 @@ def supply_input(form: SupplyForm) -> SupplyInput:
         description=d["description"] or "",
         recurrence=d["recurrence"],
         packaging=d["packaging"] or "",
+        physical_form=d["physical_form"] or "",
+        main_components=d["main_components"] or "",
+        site_id=d["site_id"] or None,
         address=d["address"] or "",
         lat=d["lat"],
         lon=d["lon"],
@@ -302,6 +346,7 @@ def demand_input(form: DemandForm) -> DemandInput:
         price_offered_yuan=d["price_offered_yuan"] or 0,
         description=d["description"] or "",
         quality_requirements=d["quality_requirements"] or "",
+        site_id=d["site_id"] or None,
         address=d["address"] or "",
         lat=d["lat"],
         lon=d["lon"],
@@ -324,6 +369,12 @@ def fill_demand_form(form: DemandForm, listing) -> None:
     form.licence_id.data = listing.licence_id or 0
     form.remaining_capacity_t.data = tonnes(listing.remaining_capacity_kg)
     form.price_offered_yuan.data = fen_to_yuan(listing.price_offered_fen)
+
+
+def site_choices(form, park_id: int, none_label) -> None:
+    from market.accounts.sites import sites_of
+
+    form.site_id.choices = [SelectChoice(0, none_label), *map(site_choice, sites_of(park_id))]
 
 
 def park_choices(all_label) -> list:

@@ -26,6 +26,14 @@ from market.listings.states import ListingStatus
 
 MAX_KG = 10**10  # ten million tonnes: larger is a typo, not a lot
 MAX_PRICE_FEN = 10**9  # ten million yuan per tonne either way
+# What a lot physically is ("" = not stated, as for lots posted before the field existed).
+PHYSICAL_FORMS = ("solid", "sludge", "liquid", "powder", "gas_container", "mixed")
+ATTACHMENT_KINDS = ("photo", "lab_report", "msds", "other")
+ATTACHMENT_MIMES = ("image/png", "image/jpeg", "application/pdf")
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class SupplyListing(db.Model):
@@ -43,6 +51,7 @@ class SupplyListing(db.Model):
         CheckConstraint("unit IN ('t', 'm3', 'piece')", name="unit_known"),
         CheckConstraint("recurrence IN ('once', 'weekly', 'monthly')", name="recurrence_known"),
         CheckConstraint("bidding_mode IN ('open', 'sealed')", name="bidding_mode_known"),
+        CheckConstraint(_in("physical_form", ("", *PHYSICAL_FORMS)), name="physical_form_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +68,9 @@ class SupplyListing(db.Model):
     quantity_kg: Mapped[int] = mapped_column(BigInteger, index=True)
     recurrence: Mapped[str] = mapped_column(String(10), default="once")
     packaging: Mapped[str] = mapped_column(String(80), default="")
+    physical_form: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    #: free text, e.g. "Fe 60%, oil 5%"
+    main_components: Mapped[str] = mapped_column(String(200), default="", server_default="")
     address: Mapped[str] = mapped_column(String(200))
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
@@ -166,6 +178,54 @@ class ListingEventRow(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
 
     actor: Mapped[User | None] = relationship()
+
+
+class ListingAttachment(db.Model):
+    """A photo, lab report, MSDS or other document behind a supply lot (or a demand
+    listing). The file lives outside the web root (market.listings.attachments) named by
+    its SHA-256; it is served only to users who may see the listing."""
+
+    __tablename__ = "listing_attachments"
+    __table_args__ = (
+        CheckConstraint(
+            "(supply_listing_id IS NULL) <> (demand_listing_id IS NULL)", name="one_listing"
+        ),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint(_in("mime", ATTACHMENT_MIMES), name="mime_known"),
+        CheckConstraint(_in("kind", ATTACHMENT_KINDS), name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supply_listing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supply_listings.id"), index=True
+    )
+    demand_listing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("demand_listings.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(12))
+    caption: Mapped[str] = mapped_column(String(200), default="")
+    #: relative to the attachments folder: "<sha256>.<ext>" (identical files share one)
+    stored_path: Mapped[str] = mapped_column(String(120))
+    original_name: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
+
+    @property
+    def listing_kind(self) -> str:
+        return "supply" if self.supply_listing_id is not None else "demand"
+
+    @property
+    def listing_id(self) -> int:
+        return self.supply_listing_id or self.demand_listing_id
 
 
 class Bid(db.Model):

@@ -24,12 +24,13 @@ from market.listings.checks import (
     site,
 )
 from market.listings.lifecycle import lifecycle_of, status_label, transition
-from market.listings.models import MAX_KG, DemandListing, SupplyListing
+from market.listings.models import MAX_KG, PHYSICAL_FORMS, DemandListing, SupplyListing
 from market.listings.states import EDITABLE, ListingEvent, ListingStatus
 from market.matching import outreach
 from market.matching import service as matching
 
 EXPIRABLE = (ListingStatus.OPEN, ListingStatus.BIDS_CLOSED)
+COMPONENTS_MAX = 200
 
 
 @dataclass
@@ -45,9 +46,12 @@ class SupplyInput:
     description: str = ""
     recurrence: str = "once"
     packaging: str = ""
+    physical_form: str = ""
+    main_components: str = ""
     address: str = ""
     lat: float | None = None
     lon: float | None = None
+    site_id: int | None = None
     asking_price_yuan: Decimal = Decimal(0)
     bidding_mode: str = "open"
     bid_deadline: datetime | None = None
@@ -68,6 +72,7 @@ class DemandInput:
     address: str = ""
     lat: float | None = None
     lon: float | None = None
+    site_id: int | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -84,7 +89,8 @@ def _apply_supply(listing: SupplyListing, user: User, data: SupplyInput) -> None
             _("Sealed bidding needs a deadline: bids open then."), field="bid_deadline"
         )
     deadline = _check_deadline(data.bid_deadline, data.available_until)
-    address, lat, lon = site(user, data.address, data.lat, data.lon)
+    address, lat, lon = site(user, data.address, data.lat, data.lon, data.site_id)
+    form, components = _physical(data.physical_form, data.main_components)
     listing.waste_code, listing.edition_id = code, code.edition_id
     listing.title = check_text(data.title)
     listing.local_name = check_text(data.local_name or data.title, "local_name")[:80]
@@ -92,10 +98,20 @@ def _apply_supply(listing: SupplyListing, user: User, data: SupplyInput) -> None
     listing.unit, listing.kg_per_unit, listing.quantity_kg = data.unit, kg_per_unit, kg
     listing.quantity = finite_decimal(data.quantity, "quantity").quantize(Decimal("0.001"))
     listing.recurrence, listing.packaging = data.recurrence, (data.packaging or "").strip()[:80]
+    listing.physical_form, listing.main_components = form, components
     listing.address, listing.lat, listing.lon = address, lat, lon
     listing.available_from, listing.available_until = data.available_from, data.available_until
     listing.asking_price_fen = price_fen(data.asking_price_yuan, "asking_price_yuan")
     listing.bidding_mode, listing.bid_deadline = data.bidding_mode, deadline
+
+
+def _physical(form: str | None, components: str | None) -> tuple[str, str]:
+    form, components = (form or "").strip(), (components or "").strip()
+    if form and form not in PHYSICAL_FORMS:
+        raise DomainError(_("Unknown physical form."), field="physical_form")
+    if len(components) > COMPONENTS_MAX:
+        raise DomainError(_("At most %(n)d characters.", n=COMPONENTS_MAX), field="main_components")
+    return form, components
 
 
 def _check_deadline(deadline: datetime | None, until: date) -> datetime | None:
@@ -176,7 +192,7 @@ def _apply_demand(listing: DemandListing, user: User, data: DemandInput) -> None
         raise DomainError(
             _("The service radius must be between 1 and 3,000 km."), field="service_radius_km"
         )
-    address, lat, lon = site(user, data.address, data.lat, data.lon)
+    address, lat, lon = site(user, data.address, data.lat, data.lon, data.site_id)
     listing.codes, listing.licence = codes, licence
     listing.title = check_text(data.title)
     listing.description = (data.description or "").strip()

@@ -13,9 +13,10 @@ from market.errors import DomainError
 from market.extensions import db
 from market.formatting import price_label, tonnes_label
 from market.formfields import choices
-from market.listings import bidding, queries, services
+from market.listings import attachments, bidding, queries, services
 from market.listings.bidding import best_price, close_bidding_if_due
 from market.listings.forms import (
+    AttachmentForm,
     BidForm,
     BrowseForm,
     ConfirmForm,
@@ -27,6 +28,7 @@ from market.listings.forms import (
     fill_demand_form,
     fill_supply_form,
     park_choices,
+    site_choices,
     supply_input,
 )
 from market.listings.lifecycle import status_label
@@ -117,8 +119,15 @@ def detail(kind: str, listing_id: int):
     return listing_page(kind, listing)
 
 
-def listing_page(kind: str, listing, form: BidForm | None = None, status: int = 200):
-    """A listing's page; `form` is a bid form that failed, shown with its errors."""
+def listing_page(
+    kind: str,
+    listing,
+    form: BidForm | None = None,
+    status: int = 200,
+    attach_form: AttachmentForm | None = None,
+):
+    """A listing's page; `form` is a bid form that failed, shown with its errors, and
+    `attach_form` an upload that failed."""
     key = "supply_listing_id" if kind == "supply" else "demand_listing_id"
     events = (
         db.session.execute(
@@ -141,6 +150,11 @@ def listing_page(kind: str, listing, form: BidForm | None = None, status: int = 
         distance=queries.distance_from(current_user, listing),
         bids=bids,
         bid_form=form,
+        files=attachments.attachments_of(listing),
+        may_add_files=attachments.may_add(current_user, listing),
+        may_remove_files=attachments.may_remove(current_user, listing),
+        attach_form=attach_form or AttachmentForm(formdata=None),
+        file_limits=(attachments.STORE.max_bytes() / 1024 / 1024, attachments.max_files()),
     ), status
 
 
@@ -182,11 +196,17 @@ def _create(kind: str, form, make):
     return render_template("listings/form.html", form=form, kind=kind, listing=None), status
 
 
+def _sites(form) -> None:
+    site_choices(form, current_user.enterprise.park_id, _("— none: type the address —"))
+
+
 @bp.route("/listings/supply/new", methods=["GET", "POST"])
 @role_required(Role.GENERATOR)
 def new_supply():
+    form = SupplyForm()
+    _sites(form)
     return _create(
-        "supply", SupplyForm(), lambda user, form: services.create_supply(user, supply_input(form))
+        "supply", form, lambda user, form: services.create_supply(user, supply_input(form))
     )
 
 
@@ -195,6 +215,7 @@ def new_supply():
 def new_demand():
     form = DemandForm()
     _licence_choices(form)
+    _sites(form)
     if request.method == "GET":
         park_id = current_user.enterprise.park_id
         form.service_radius_km.data = matching.settings_row(park_id).default_radius_km
@@ -221,6 +242,7 @@ def edit(kind: str, listing_id: int):
         )
         return redirect(url_for("listings.detail", kind=kind, listing_id=listing.id))
     form = SupplyForm() if kind == "supply" else DemandForm()
+    _sites(form)
     if kind == "demand":
         _licence_choices(form)
     if request.method == "GET":

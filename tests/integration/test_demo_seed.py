@@ -65,6 +65,24 @@ def test_demo_has_two_parks_hundreds_of_listings_and_valid_codes(ctx):
     for park in parks:
         _each_named_account_has_something_waiting(park)
         _grades_made_through_the_workflow(park)
+        assert len(park.sites) >= 4  # the address list listings and registrations pick from
+    _the_generators_lots_show_evidence()
+
+
+def _the_generators_lots_show_evidence():
+    from market.listings.models import ListingAttachment
+
+    generator = db.session.execute(
+        db.select(User).filter_by(email="generator@etown.demo")
+    ).scalar_one()
+    kinds = db.session.scalars(
+        db.select(ListingAttachment.kind)
+        .join(SupplyListing, ListingAttachment.supply_listing_id == SupplyListing.id)
+        .where(SupplyListing.enterprise_id == generator.enterprise_id)
+    ).all()
+    assert sorted(set(kinds)) == ["lab_report", "photo"] and len(kinds) == 4
+    forms = set(db.session.scalars(db.select(SupplyListing.physical_form)))
+    assert {"solid", "liquid", "sludge"} <= forms
 
 
 def _manifests_in_every_state():
