@@ -15,8 +15,8 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    false,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

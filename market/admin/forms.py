@@ -123,6 +123,8 @@ class DeskForm(FlaskForm):
 class SuggestForm(FlaskForm):
     supply_id = IntegerField(validators=[InputRequired(), NumberRange(1)])
     demand_id = IntegerField(validators=[InputRequired(), NumberRange(1)])
+
+
 class SiteForm(FlaskForm):
     """One of the park's named sites; coordinates may stay empty (the park's location)."""
 

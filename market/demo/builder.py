@@ -16,16 +16,16 @@ from market.accounts.models import Enterprise, Park, User
 from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
 from market.deals.models import Payment
-from market.demo.facilitation import seed_facilitation
 from market.demo import evidence
+from market.demo.facilitation import seed_facilitation
 from market.demo.grading import ParkGrading
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
 from market.demo.transfers import ParkTransfers, flag_overdue
 from market.extensions import db
 from market.listings import services as listings
-from market.matching.outreach import send_digests
 from market.listings.models import SupplyListing
+from market.matching.outreach import send_digests
 
 SEEDS = ROOT / "seeds"
 DEMO_PASSWORD = "demo-pass-2026"
