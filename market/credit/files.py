@@ -1,7 +1,7 @@
 """Evidence files: checked by content (PNG, JPEG or PDF magic bytes, whatever the name or
 the browser's claimed type says) and size, stored outside the web root under
 <instance>/credit_evidence/ named by their SHA-256, and read back only through a service
-that checked who asks."""
+that checked who asks. Licence documents use the same checks in their own folder (`root`)."""
 
 import hashlib
 import os
@@ -85,12 +85,13 @@ def clean_name(name: str) -> str:
     return base[-MAX_NAME:]
 
 
-def store(upload: Upload) -> Stored:
-    """Check and write the file (once per content: the name is its hash), atomically."""
+def store(upload: Upload, root: Path | None = None) -> Stored:
+    """Check and write the file (once per content: the name is its hash), atomically, in
+    `root` (the evidence folder unless given)."""
     mime, ext = check(upload)
     digest = hashlib.sha256(upload.data).hexdigest()
     relative = f"{digest}.{ext}"
-    target = folder() / relative
+    target = (root or folder()) / relative
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(f".{os.getpid()}.part")
@@ -99,9 +100,9 @@ def store(upload: Upload) -> Stored:
     return Stored(relative, clean_name(upload.filename), mime, len(upload.data), digest)
 
 
-def path_of(stored_path: str) -> Path:
+def path_of(stored_path: str, root: Path | None = None) -> Path:
     """The file on disk; refuses any stored name that would leave the folder."""
-    root = folder().resolve()
+    root = (root or folder()).resolve()
     path = (root / stored_path).resolve()
     if path.parent != root:
         raise ValueError(f"evidence path outside its folder: {stored_path!r}")
