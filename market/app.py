@@ -71,7 +71,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from market.accounts.team_views import bp as team
     from market.accounts.views import bp as accounts
+    from market.admin.review_views import bp as review
     from market.admin.views import bp as admin
     from market.api.setup import init_api
     from market.catalog.views import bp as catalog
@@ -90,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         main,
         accounts,
+        team,
         catalog,
         listings,
         matching,
@@ -99,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
         ledgers,
         inbox,
         admin,
+        review,
         credit,
         credit_register,
         credit_violations,
@@ -109,7 +113,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from market import formatting
+    from market.accounts import labels as account_labels
     from market.credit import labels
 
     formatting.register(app)
     labels.register(app)
+    account_labels.register(app)

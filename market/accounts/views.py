@@ -1,13 +1,15 @@
 """Login, logout, registration, the enterprise profile, licences and API tokens."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from market.accounts import licences as licence_service
 from market.accounts import services
 from market.accounts.auth import issue_token, member_required, revoke_token
-from market.accounts.forms import LicenceForm, LoginForm, RegisterForm, TokenForm
+from market.accounts.forms import LicenceDocumentForm, LoginForm, RegisterForm, TokenForm
 from market.accounts.models import ApiToken, Park
+from market.credit.files import Upload
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.formfields import choices
@@ -102,39 +104,79 @@ def profile():
         .scalars()
         .all()
     )
-    return render_template(
-        "accounts/profile.html", tokens=tokens, token_form=TokenForm(), licence_form=LicenceForm()
+    return render_template("accounts/profile.html", tokens=tokens, token_form=TokenForm())
+
+
+def _licence_input(form) -> services.LicenceInput:
+    return services.LicenceInput(
+        number=form.number.data or "",
+        codes=split_codes(form.codes.data),
+        capacity_kg_per_year=int(form.capacity_t.data * 1000),
+        valid_from=form.valid_from.data,
+        valid_until=form.valid_until.data,
     )
 
 
-@bp.post("/account/licences")
+def _upload(form):
+    storage = form.document.data
+    return Upload.from_storage(storage) if storage and storage.filename else None
+
+
+def _licences_page(form, resubmit_id=None, resubmit_form=None, status=200):
+    return render_template(
+        "accounts/licences.html",
+        form=form,
+        resubmit_id=resubmit_id,
+        resubmit_form=resubmit_form,
+    ), status
+
+
+@bp.route("/account/licences", methods=["GET", "POST"])
 @member_required
-def add_licence():
-    form = LicenceForm()
+def licences():
+    """The recycler's licences, what is pending or rejected and why, and a new one."""
+    form = LicenceDocumentForm()
     if form.validate_on_submit():
         try:
-            services.add_licence(
-                current_user.enterprise,
-                services.LicenceInput(
-                    number=form.number.data,
-                    codes=split_codes(form.codes.data),
-                    capacity_kg_per_year=int(form.capacity_t.data * 1000),
-                    valid_from=form.valid_from.data,
-                    valid_until=form.valid_until.data,
-                ),
-            )
+            licence_service.submit_licence(current_user, _licence_input(form), _upload(form))
         except DomainError as exc:
             form_error(form, exc)
         else:
             db.session.commit()
-            flash(_("Licence added."), "success")
-            return redirect(url_for("accounts.profile"))
-    tokens = (
-        db.session.execute(db.select(ApiToken).filter_by(user_id=current_user.id)).scalars().all()
-    )
-    return render_template(
-        "accounts/profile.html", tokens=tokens, token_form=TokenForm(), licence_form=form
-    ), 400
+            flash(_("Licence submitted; the park administrator will review it."), "success")
+            return redirect(url_for("accounts.licences"))
+    return _licences_page(form, status=400 if request.method == "POST" else 200)
+
+
+@bp.post("/account/licences/<int:licence_id>/resubmit")
+@member_required
+def resubmit_licence(licence_id: int):
+    form = LicenceDocumentForm()
+    if form.validate_on_submit():
+        try:
+            licence_service.resubmit_licence(
+                current_user, licence_id, _licence_input(form), _upload(form)
+            )
+        except DomainError as exc:
+            if exc.status in (403, 404, 409):
+                raise
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Licence re-submitted; the park administrator will review it."), "success")
+            return redirect(url_for("accounts.licences"))
+    licence_service.own_licence(current_user, licence_id)
+    return _licences_page(LicenceDocumentForm(formdata=None), licence_id, form, 400)
+
+
+@bp.get("/licences/<int:licence_id>/document")
+@login_required
+def licence_document(licence_id: int):
+    """For the holder's members and its park's administrators only."""
+    licence, path = licence_service.document_of(current_user, licence_id)
+    response = send_file(path, mimetype=licence.document_mime, download_name=licence.document_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.post("/account/tokens")
@@ -157,7 +199,6 @@ def create_token():
         "accounts/profile.html",
         tokens=tokens,
         token_form=TokenForm(),
-        licence_form=LicenceForm(),
         new_token=plain,
     )
 
