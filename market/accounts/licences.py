@@ -78,7 +78,7 @@ def _document_values(upload: files.Upload) -> dict:
     }
 
 
-def _require_recycler_member(user: User) -> Enterprise:
+def require_recycler(user: User) -> Enterprise:
     enterprise = user.enterprise
     if enterprise is None or not enterprise.is_recycler:
         raise Forbidden(_("Only recyclers and disposers hold licences."))
@@ -87,7 +87,7 @@ def _require_recycler_member(user: User) -> Enterprise:
 
 def submit_licence(user: User, data: LicenceInput, upload: files.Upload | None) -> Licence:
     """A new licence with its document, pending review."""
-    enterprise = _require_recycler_member(user)
+    enterprise = require_recycler(user)
     if upload is None or not upload.data:
         raise DomainError(_("Upload the licence document (PDF or photo)."), field="document")
     document = _checked_document(upload)
@@ -113,14 +113,19 @@ def own_licence(user: User, licence_id: int) -> Licence:
     return licence
 
 
+def resubmittable(user: User, licence_id: int) -> Licence:
+    licence = own_licence(user, licence_id)
+    if not can_resubmit(licence.status, licence.is_expired):
+        raise Conflict(_("Only a rejected or expired licence can be re-submitted."))
+    return licence
+
+
 def resubmit_licence(
     user: User, licence_id: int, data: LicenceInput, upload: files.Upload | None
 ) -> Licence:
     """A rejected, or approved but expired, licence with a new document (and, for a
     renewed licence, new dates, codes and capacity) goes back to review."""
-    licence = own_licence(user, licence_id)
-    if not can_resubmit(licence.status, licence.is_expired):
-        raise Conflict(_("Only a rejected or expired licence can be re-submitted."))
+    licence = resubmittable(user, licence_id)
     if upload is None or not upload.data:
         raise DomainError(_("Upload the new licence document."), field="document")
     if data.valid_until < data.valid_from:

@@ -135,6 +135,7 @@ def _licences_page(form, resubmit_id=None, resubmit_form=None, status=200):
 @member_required
 def licences():
     """The recycler's licences, what is pending or rejected and why, and a new one."""
+    licence_service.require_recycler(current_user)
     form = LicenceDocumentForm()
     if form.validate_on_submit():
         try:
@@ -151,6 +152,7 @@ def licences():
 @bp.post("/account/licences/<int:licence_id>/resubmit")
 @member_required
 def resubmit_licence(licence_id: int):
+    licence_service.resubmittable(current_user, licence_id)
     form = LicenceDocumentForm()
     if form.validate_on_submit():
         try:
@@ -158,14 +160,11 @@ def resubmit_licence(licence_id: int):
                 current_user, licence_id, _licence_input(form), _upload(form)
             )
         except DomainError as exc:
-            if exc.status in (403, 404, 409):
-                raise
             form_error(form, exc)
         else:
             db.session.commit()
             flash(_("Licence re-submitted; the park administrator will review it."), "success")
             return redirect(url_for("accounts.licences"))
-    licence_service.own_licence(current_user, licence_id)
     return _licences_page(LicenceDocumentForm(formdata=None), licence_id, form, 400)
 
 
