@@ -1,13 +1,14 @@
 """Words for licence review and suspension statuses and events."""
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 
 def licence_status(status: str) -> str:
     return {
         "pending": _("awaiting review"),
         "approved": _("approved"),
-        "rejected": _("rejected"),
+        "rejected": pgettext("licence", "rejected"),
     }.get(status, status)
 
 
@@ -15,7 +16,7 @@ def licence_event(event: str) -> str:
     return {
         "submit": _("submitted"),
         "approve": _("approved"),
-        "reject": _("rejected"),
+        "reject": pgettext("licence", "rejected"),
         "resubmit": _("re-submitted"),
         "migrate": _("carried over as approved"),
         "suspend": _("suspended"),

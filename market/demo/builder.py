@@ -18,6 +18,7 @@ from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
 from market.deals.models import Payment
 from market.demo.grading import ParkGrading
+from market.demo.licences import seed_reviews
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
 from market.demo.transfers import ParkTransfers, flag_overdue
@@ -162,6 +163,11 @@ class DemoBuilder:
         ]
         db.session.flush()
         self._named_users(spec, generators, recyclers, transporters)
+        named = {a.role: a.email for a in self.accounts[-4:]}
+        recycler_user = db.session.execute(
+            db.select(User).filter_by(email=named["recycler"])
+        ).scalar_one()
+        seed_reviews(admin, recycler_user, recyclers, transporters, self.today)
         for i, enterprise in enumerate(generators):
             if i < 2:  # the named demo accounts: one general and one hazardous lot each
                 profile = self.data["waste_profiles"][enterprise.industry]
