@@ -153,3 +153,24 @@ def test_a_suspended_enterprises_demand_leaves_the_matching_index(world):
     assert bidder.enterprise_id in _ranked_enterprises(lot)
     licences.suspend_enterprise(world.admin, bidder.enterprise_id, "停业整顿")
     assert bidder.enterprise_id not in _ranked_enterprises(lot)
+
+
+def test_another_workers_approval_reaches_this_index_after_the_refresh_interval(world, monkeypatch):
+    """The approval stamps the licence's demand listings, so a worker that was not told
+    (no mark_dirty here) re-reads them at its next refresh."""
+    config = matching.current_app.config
+    old = config["MATCHING_REFRESH_SECONDS"]
+    lot = factories.supply(world.generator)
+    bidder, lic = _pending_bidder()
+    db.session.commit()
+    config["MATCHING_REFRESH_SECONDS"] = 3600
+    try:
+        assert bidder.enterprise_id not in _ranked_enterprises(lot)
+        monkeypatch.setattr(matching, "mark_dirty", lambda: None)  # another worker
+        licences.approve_licence(world.admin, lic)
+        db.session.commit()
+        assert bidder.enterprise_id not in _ranked_enterprises(lot)  # stale, within interval
+        config["MATCHING_REFRESH_SECONDS"] = 0
+        assert bidder.enterprise_id in _ranked_enterprises(lot)
+    finally:
+        config["MATCHING_REFRESH_SECONDS"] = old
