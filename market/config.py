@@ -63,6 +63,7 @@ class Config:
     # static/ (default <instance>/credit_evidence).
     CREDIT_EVIDENCE_MAX_BYTES = int(os.environ.get("MARKET_CREDIT_EVIDENCE_MAX_BYTES", 5 << 20))
     CREDIT_EVIDENCE_DIR = os.environ.get("MARKET_CREDIT_EVIDENCE_DIR", "")
+    LICENCE_DOCUMENT_DIR = os.environ.get("MARKET_LICENCE_DOCUMENT_DIR", "")
 
 
 class TestConfig(Config):
