@@ -133,7 +133,12 @@ def resubmit_licence(
     if data.capacity_kg_per_year <= 0:
         raise DomainError(_("The capacity must be more than zero."), field="capacity_t")
     codes = licence_codes_of(licence.enterprise, data.codes)
+    number = (data.number or "").strip() or licence.number
+    taken = db.select(Licence.id).filter_by(number=number).where(Licence.id != licence.id)
+    if db.session.execute(taken).first():
+        raise Conflict(_("This licence number is already registered."), field="number")
     values = {
+        "number": number,
         **_checked_document(upload),
         "valid_from": data.valid_from,
         "valid_until": data.valid_until,

@@ -73,6 +73,22 @@ def test_recycler_submits_admin_rejects_with_a_note_the_recycler_reads_it(client
     login(client, world.recycler)
     page = client.get("/account/licences").get_data(as_text=True)
     assert "有效期看不清" in page
+    assert f"/account/licences/{lic.id}/resubmit" in page and 'value="HW-NEW-1"' in page
+    today = factories.clock.today()
+    again = {
+        "number": "HW-NEW-1", "codes": "900-214-08", "capacity_t": "80",
+        "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=30)).isoformat(),
+    }  # fmt: skip
+    path = f"/account/licences/{lic.id}/resubmit"
+    no_file = _post(client, path, again, "/account/licences", content_type="multipart/form-data")
+    assert no_file.status_code == 400 and db.session.get(Licence, lic.id).status == "rejected"
+    done = _post(
+        client, path, {**again, "document": (BytesIO(PDF + b"v2"), "v2.pdf")},
+        "/account/licences", content_type="multipart/form-data",
+    )  # fmt: skip
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Licence, lic.id).status == "pending"
 
 
 def test_a_licence_without_a_proper_document_is_refused_beside_the_field(client, world):
@@ -139,6 +155,17 @@ def test_invitation_is_accepted_once_and_refused_when_expired(client, admins, ca
     _row.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert client.get(f"/invite/{second}").status_code == 404  # expired
+
+
+def test_a_deactivated_colleagues_open_session_ends(client, admins):
+    colleague = factories.user(admins.generator.enterprise)
+    db.session.commit()
+    login(client, colleague)
+    assert client.get("/account").status_code == 200
+    team.deactivate(admins.generator, colleague.id)
+    db.session.commit()
+    response = client.get("/account")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_administrator_deactivates_a_colleague_but_not_the_last_administrator(client, admins):

@@ -85,6 +85,21 @@ def test_a_rejected_licence_keeps_its_reason_and_can_be_resubmitted(world):
         licences.resubmit_licence(bidder, lic.id, data, PDF)
 
 
+def test_a_resubmitted_licence_may_take_a_new_number_but_not_anothers(world):
+    bidder, lic = _pending_bidder()
+    licences.reject_licence(world.admin, lic, "过期")
+    taken = world.recycler.enterprise.licences[0].number
+    data = factories.accounts.LicenceInput(
+        number=taken, codes=["900-214-08"], capacity_kg_per_year=4_000_000,
+        valid_from=lic.valid_from, valid_until=lic.valid_until,
+    )  # fmt: skip
+    with pytest.raises(Conflict) as info:
+        licences.resubmit_licence(bidder, lic.id, data, PDF)
+    assert info.value.field == "number"
+    data.number = "HW-RENEWED-2027"
+    assert licences.resubmit_licence(bidder, lic.id, data, PDF).number == "HW-RENEWED-2027"
+
+
 def test_an_approved_licence_is_resubmitted_only_once_expired(world):
     bidder, lic = _pending_bidder()
     licences.approve_licence(world.admin, lic)
