@@ -1,5 +1,7 @@
 """Login, logout, registration, the enterprise profile, licences and API tokens."""
 
+from decimal import Decimal
+
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -9,6 +11,7 @@ from market.accounts import services
 from market.accounts.auth import issue_token, member_required, revoke_token
 from market.accounts.forms import LicenceDocumentForm, LoginForm, RegisterForm, TokenForm
 from market.accounts.models import ApiToken, Park
+from market.accounts.states import can_resubmit
 from market.credit.files import Upload
 from market.errors import DomainError
 from market.extensions import db, limiter
@@ -122,12 +125,28 @@ def _upload(form):
     return Upload.from_storage(storage) if storage and storage.filename else None
 
 
+def _prefix(licence_id: int) -> str:
+    """Each re-submit form on the page has its own field names and ids."""
+    return f"licence-{licence_id}"
+
+
 def _licences_page(form, resubmit_id=None, resubmit_form=None, status=200):
+    """The page; each rejected or expired licence gets a re-submit form filled from it
+    (the one just posted keeps what was typed and its errors)."""
+    forms = {}
+    for lic in current_user.enterprise.licences:
+        if lic.id == resubmit_id:
+            forms[lic.id] = resubmit_form
+        elif can_resubmit(lic.status, lic.is_expired):
+            forms[lic.id] = LicenceDocumentForm(
+                formdata=None,
+                obj=lic,
+                prefix=_prefix(lic.id),
+                capacity_t=Decimal(lic.capacity_kg_per_year) / 1000,
+                codes=", ".join(c.code for c in lic.codes),
+            )
     return render_template(
-        "accounts/licences.html",
-        form=form,
-        resubmit_id=resubmit_id,
-        resubmit_form=resubmit_form,
+        "accounts/licences.html", form=form, resubmit_forms=forms, open_id=resubmit_id
     ), status
 
 
@@ -153,7 +172,7 @@ def licences():
 @member_required
 def resubmit_licence(licence_id: int):
     licence_service.resubmittable(current_user, licence_id)
-    form = LicenceDocumentForm()
+    form = LicenceDocumentForm(prefix=_prefix(licence_id))
     if form.validate_on_submit():
         try:
             licence_service.resubmit_licence(

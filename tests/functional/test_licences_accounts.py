@@ -75,15 +75,18 @@ def test_recycler_submits_admin_rejects_with_a_note_the_recycler_reads_it(client
     assert "有效期看不清" in page
     assert f"/account/licences/{lic.id}/resubmit" in page and 'value="HW-NEW-1"' in page
     today = factories.clock.today()
+    p = f"licence-{lic.id}-"
     again = {
-        "number": "HW-NEW-1", "codes": "900-214-08", "capacity_t": "80",
-        "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=30)).isoformat(),
+        f"{p}number": "HW-NEW-1", f"{p}codes": "900-214-08", f"{p}capacity_t": "80",
+        f"{p}valid_from": today.isoformat(),
+        f"{p}valid_until": (today + timedelta(days=30)).isoformat(),
+        f"{p}csrf_token": csrf_token(client, "/account/licences"),
     }  # fmt: skip
     path = f"/account/licences/{lic.id}/resubmit"
     no_file = _post(client, path, again, "/account/licences", content_type="multipart/form-data")
     assert no_file.status_code == 400 and db.session.get(Licence, lic.id).status == "rejected"
     done = _post(
-        client, path, {**again, "document": (BytesIO(PDF + b"v2"), "v2.pdf")},
+        client, path, {**again, f"{p}document": (BytesIO(PDF + b"v2"), "v2.pdf")},
         "/account/licences", content_type="multipart/form-data",
     )  # fmt: skip
     assert done.status_code == 302
