@@ -140,10 +140,14 @@ def _licences_page(form, resubmit_id=None, resubmit_form=None, status=200):
         elif can_resubmit(lic.status, lic.is_expired):
             forms[lic.id] = LicenceDocumentForm(
                 formdata=None,
-                obj=lic,
                 prefix=_prefix(lic.id),
-                capacity_t=Decimal(lic.capacity_kg_per_year) / 1000,
-                codes=", ".join(c.code for c in lic.codes),
+                data={
+                    "number": lic.number,
+                    "capacity_t": (Decimal(lic.capacity_kg_per_year) / 1000).normalize(),
+                    "codes": ", ".join(c.code for c in lic.codes),
+                    "valid_from": lic.valid_from,
+                    "valid_until": lic.valid_until,
+                },
             )
     return render_template(
         "accounts/licences.html", form=form, resubmit_forms=forms, open_id=resubmit_id

@@ -74,6 +74,7 @@ def test_recycler_submits_admin_rejects_with_a_note_the_recycler_reads_it(client
     page = client.get("/account/licences").get_data(as_text=True)
     assert "有效期看不清" in page
     assert f"/account/licences/{lic.id}/resubmit" in page and 'value="HW-NEW-1"' in page
+    assert 'value="900-214-08"' in page  # the codes as typed, not their rows
     today = factories.clock.today()
     p = f"licence-{lic.id}-"
     again = {
