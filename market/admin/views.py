@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from market.accounts.auth import park_admin_required
-from market.accounts.licences import enterprise_events
+from market.accounts.licences import enterprise_events, review_queue
 from market.accounts.models import Enterprise
 from market.admin.forms import MatchSettingsForm
 from market.extensions import db
@@ -71,6 +71,7 @@ def dashboard():
         roles=roles,
         total=len(enterprises),
         status_label=status_label,
+        pending_licences=len(review_queue(current_user)),
     )
 
 

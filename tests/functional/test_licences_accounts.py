@@ -64,6 +64,7 @@ def test_recycler_submits_admin_rejects_with_a_note_the_recycler_reads_it(client
     assert document.status_code == 200
     _logout(client)
     login(client, world.admin)
+    assert "data-pending-licences" in client.get("/admin/").get_data(as_text=True)
     assert "HW-NEW-1" in client.get("/admin/licences").get_data(as_text=True)
     empty = _post(client, f"/admin/licences/{lic.id}/reject", {"note": ""}, "/admin/licences")
     assert empty.status_code == 400
