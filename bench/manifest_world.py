@@ -63,6 +63,7 @@ def build_cast(app) -> tuple[Cast, int]:
     from market import clock
     from market.accounts import services as accounts
     from market.accounts import uscc
+    from market.accounts.licences import approve_licence
     from market.catalog.loading import load_national_catalogue
     from market.deals import services as deals
     from market.extensions import db
@@ -96,6 +97,7 @@ def build_cast(app) -> tuple[Cast, int]:
                                   capacity_kg_per_year=10**10, valid_from=today - timedelta(30),
                                   valid_until=today + timedelta(900)),
         )  # fmt: skip
+        approve_licence(None, licence)
         demand = listings.create_demand(
             people["recycler"],
             listings.DemandInput(waste_codes=[CODE], title="基准收购", licence_id=licence.id,

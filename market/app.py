@@ -71,9 +71,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from market.accounts.team_views import bp as team
     from market.accounts.views import bp as accounts
     from market.admin.dashboard_views import bp as park_dashboard
     from market.admin.desk_views import bp as desk
+    from market.admin.review_views import bp as review
     from market.admin.sites import bp as admin_sites
     from market.admin.views import bp as admin
     from market.api.setup import init_api
@@ -94,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         main,
         accounts,
+        team,
         catalog,
         listings,
         attachments,
@@ -107,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         park_dashboard,
         desk,
         admin_sites,
+        review,
         credit,
         credit_register,
         credit_violations,
@@ -117,7 +121,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from market import formatting
+    from market.accounts import labels as account_labels
     from market.credit import labels
 
     formatting.register(app)
     labels.register(app)
+    account_labels.register(app)

@@ -74,6 +74,7 @@ class Config:
         if os.environ.get("MARKET_UPLOAD_DIR")
         else ""
     )
+    LICENCE_DOCUMENT_DIR = os.environ.get("MARKET_LICENCE_DOCUMENT_DIR", "")
 
 
 class TestConfig(Config):

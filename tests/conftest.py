@@ -24,6 +24,10 @@ from tests.localstripe_server import LocalStripe  # noqa: E402
 KEPT = ("parks", "code_editions", "waste_codes", "waste_aliases")
 WIPED = (
     "facilitator_suggestions",
+    "licence_events",
+    "enterprise_events",
+    "invitations",
+    "password_resets",
     "credit_events",
     "credit_evidence",
     "credit_appeals",

@@ -67,7 +67,10 @@ def user(
     )
 
 
-def licence(enterprise_row: Enterprise, codes=("900-214-08", "ISW-17-01-01"), **overrides):
+def licence(
+    enterprise_row: Enterprise, codes=("900-214-08", "ISW-17-01-01"), approved=True, **overrides
+):
+    """A licence; approved by the system unless `approved` is False (then pending)."""
     data = dict(
         number=f"LIC-{next(_seq):06d}",
         codes=list(codes),
@@ -76,7 +79,12 @@ def licence(enterprise_row: Enterprise, codes=("900-214-08", "ISW-17-01-01"), **
         valid_until=clock.today() + timedelta(days=365),
     )
     data.update(overrides)
-    return accounts.add_licence(enterprise_row, accounts.LicenceInput(**data))
+    row = accounts.add_licence(enterprise_row, accounts.LicenceInput(**data))
+    if approved:
+        from market.accounts.licences import approve_licence
+
+        approve_licence(None, row)
+    return row
 
 
 def supply_input(**overrides) -> listings.SupplyInput:

@@ -35,7 +35,9 @@ _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:100
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # A deactivated colleague's open session ends with its next request.
+    return user if user is not None and user.active else None
 
 
 def token_digest(token: str) -> str:

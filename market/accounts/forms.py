@@ -1,7 +1,9 @@
-"""Forms for login, enterprise registration, licences and API tokens."""
+"""Forms for login, registration, licences and their review, colleagues, password
+resets, the company's details and API tokens."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,6 +14,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -175,6 +178,109 @@ class LicenceForm(FlaskForm):
     )
     valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
     valid_until = DateField(_l("Valid until"), validators=[DataRequired()])
+
+
+class LicenceDocumentForm(LicenceForm):
+    """A licence with its document (new, or re-submitted after rejection or expiry)."""
+
+    document = FileField(
+        _l("Licence document"),
+        description=_l("A scan or photo of the licence: PDF, PNG or JPEG, at most 10 MB."),
+        validators=[FileRequired(_l("Upload the licence document (PDF or photo)."))],
+        render_kw={"accept": "application/pdf,image/png,image/jpeg"},
+    )
+
+
+class ReviewForm(FlaskForm):
+    note = TextAreaField(
+        _l("Note"),
+        filters=[strip],
+        description=_l("Required when rejecting: the recycler reads it."),
+        validators=[Length(max=1000)],
+    )
+
+
+class SuspendForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        filters=[strip],
+        description=_l("The enterprise's users read it on every page."),
+        validators=[required(_l("the reason")), Length(max=1000)],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("Colleague's email"),
+        filters=[strip],
+        validators=[
+            required(_l("an email address")),
+            Email(_l("This is not an email address."), check_deliverability=False),
+            at_most(120),
+        ],
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        description=PASSWORD_RULE,
+        validators=[
+            required(_l("a password")),
+            Length(8, 200, _l("The password needs at least 8 characters.")),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat password"), validators=[EqualTo("password", _l("The passwords differ."))]
+    )
+
+
+class AcceptInviteForm(SetPasswordForm):
+    name = StringField(
+        _l("Your name"), filters=[strip], validators=[required(_l("your name")), at_most(60)]
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[strip],
+        validators=[required(_l("an email address")), at_most(120)],
+    )
+
+
+class CompanyForm(FlaskForm):
+    contact_name = StringField(
+        _l("Contact person"),
+        filters=[strip],
+        validators=[required(_l("the contact person's name")), at_most(60)],
+    )
+    contact_phone = StringField(
+        _l("Contact phone"),
+        filters=[strip],
+        description=_l(
+            "A mobile number (13812345678) or a landline with area code (010-12345678)."
+        ),
+        validators=[required(_l("a phone number")), at_most(30)],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+    contact_email = EmailField(
+        _l("Contact email"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Email(_l("This is not an email address."), check_deliverability=False),
+            at_most(120),
+        ],
+    )
+    address = StringField(
+        _l("Site address"),
+        filters=[strip],
+        validators=[required(_l("the site's address")), at_most(200)],
+    )
+    industry = StringField(_l("Industry"), filters=[strip], validators=[at_most(80)])
+
+    validate_contact_phone = RegisterForm.validate_contact_phone
 
 
 class TokenForm(FlaskForm):

@@ -15,12 +15,14 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market import clock
+from market.accounts.states import EnterpriseStatus, LicenceStatus
 from market.credit.states import IN_FORCE
 from market.db import UTCDateTime, utcnow
 from market.extensions import db
@@ -82,6 +84,7 @@ class Enterprise(db.Model):
     __table_args__ = (
         CheckConstraint("is_generator OR is_recycler OR is_transporter", name="has_role"),
         CheckConstraint("lat BETWEEN 3 AND 54 AND lon BETWEEN 73 AND 136", name="in_china"),
+        CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +104,10 @@ class Enterprise(db.Model):
     # The payment gateway's customer and default payment method for this enterprise.
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    # Moved only by market.transitions (ENTERPRISES); a suspended enterprise's listings are
+    # hidden and it may not post or bid. The reason is shown to its users.
+    status: Mapped[str] = mapped_column(String(12), default=EnterpriseStatus.ACTIVE)
+    suspension_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     park: Mapped[Park] = relationship(back_populates="enterprises")
@@ -125,6 +132,10 @@ class Enterprise(db.Model):
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == EnterpriseStatus.SUSPENDED
 
     def grade_on(self, day: date) -> str | None:
         """The published grade if still valid on `day`; expired grades count as ungraded
@@ -161,6 +172,8 @@ class Licence(db.Model):
     __table_args__ = (
         CheckConstraint("capacity_kg_per_year > 0", name="capacity_positive"),
         CheckConstraint("valid_until >= valid_from", name="valid_range"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint("document_size IS NULL OR document_size > 0", name="document_size"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,14 +182,70 @@ class Licence(db.Model):
     capacity_kg_per_year: Mapped[int] = mapped_column(BigInteger)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
+    # Moved only by market.transitions (LICENCES): pending until the park administrator
+    # has checked the document; only approved licences cover hazardous codes.
+    status: Mapped[str] = mapped_column(String(12), default=LicenceStatus.PENDING, index=True)
+    review_note: Mapped[str] = mapped_column(Text, default="")  # the latest decision's note
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The uploaded document: outside the web root, named by its SHA-256 (market.files).
+    document_path: Mapped[str | None] = mapped_column(String(120))
+    document_name: Mapped[str | None] = mapped_column(String(200))
+    document_mime: Mapped[str | None] = mapped_column(String(40))
+    document_size: Mapped[int | None] = mapped_column(BigInteger)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="licences")
     codes: Mapped[list["WasteCode"]] = relationship(  # noqa: F821
         secondary=licence_codes, order_by="WasteCode.code"
     )
+    events: Mapped[list["LicenceEventRow"]] = relationship(order_by="LicenceEventRow.id")
 
     def is_valid_on(self, day: date) -> bool:
         return self.valid_from <= day <= self.valid_until
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == LicenceStatus.APPROVED
+
+    @property
+    def is_expired(self) -> bool:
+        return self.valid_until < clock.today()
+
+
+class LicenceEventRow(db.Model):
+    """One step of one licence's review; rows are only ever added."""
+
+    __tablename__ = "licence_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(
+        ForeignKey("licences.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped["User | None"] = relationship()
+
+
+class EnterpriseEventRow(db.Model):
+    """One suspension or reinstatement of one enterprise; rows are only ever added."""
+
+    __tablename__ = "enterprise_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    event: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped["User | None"] = relationship()
 
 
 class User(UserMixin, db.Model):
@@ -201,6 +270,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Wants one inbox message a business day summing up new good matches (recyclers).
     match_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # May invite and deactivate colleagues and edit the company's details.
+    is_enterprise_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     enterprise: Mapped[Enterprise | None] = relationship(back_populates="users")
@@ -231,6 +302,39 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):
+    """A one-time link inviting a colleague into an enterprise; only its SHA-256 is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    email: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    enterprise: Mapped[Enterprise] = relationship()
+    invited_by: Mapped[User] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A one-time password reset link; only its SHA-256 is stored."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

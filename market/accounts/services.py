@@ -103,7 +103,7 @@ def register_enterprise(data: EnterpriseInput, first_user: UserInput | None = No
     db.session.add(enterprise)
     db.session.flush()
     if first_user is not None:
-        create_user(first_user, enterprise=enterprise)
+        create_user(first_user, enterprise=enterprise).is_enterprise_admin = True
     return enterprise
 
 
@@ -135,9 +135,7 @@ def add_licence(enterprise: Enterprise, data: LicenceInput) -> Licence:
     number = data.number.strip()
     if db.session.execute(db.select(Licence.id).filter_by(number=number)).first():
         raise Conflict(_("This licence number is already registered."), field="number")
-    codes = [resolve_code(raw, enterprise.park_id) for raw in dict.fromkeys(data.codes)]
-    if not codes:
-        raise DomainError(_("A licence covers at least one waste code."), field="codes")
+    codes = licence_codes_of(enterprise, data.codes)
     licence = Licence(
         enterprise=enterprise,
         number=number,
@@ -149,6 +147,15 @@ def add_licence(enterprise: Enterprise, data: LicenceInput) -> Licence:
     db.session.add(licence)
     db.session.flush()
     return licence
+
+
+def licence_codes_of(enterprise: Enterprise, raw_codes: list[str]) -> list:
+    codes = [
+        resolve_code(raw, enterprise.park_id) for raw in dict.fromkeys(data for data in raw_codes)
+    ]
+    if not codes:
+        raise DomainError(_("A licence covers at least one waste code."), field="codes")
+    return codes
 
 
 def authenticate(email: str, password: str) -> User | None:

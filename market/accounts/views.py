@@ -1,14 +1,25 @@
 """Login, logout, registration, the enterprise profile, licences and API tokens."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from decimal import Decimal
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
+from market.accounts import licences as licence_service
 from market.accounts import services
 from market.accounts.auth import issue_token, member_required, revoke_token, role_required
-from market.accounts.forms import DigestForm, LicenceForm, LoginForm, RegisterForm, TokenForm
+from market.accounts.forms import (
+    DigestForm,
+    LicenceDocumentForm,
+    LoginForm,
+    RegisterForm,
+    TokenForm,
+)
+from market.accounts.licences import DOCUMENTS
 from market.accounts.models import ApiToken, Park, Role
+from market.accounts.states import can_resubmit
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.formfields import choices, site_choice
@@ -108,39 +119,98 @@ def profile():
         .scalars()
         .all()
     )
-    return render_template(
-        "accounts/profile.html", tokens=tokens, token_form=TokenForm(), licence_form=LicenceForm()
+    return render_template("accounts/profile.html", tokens=tokens, token_form=TokenForm())
+
+
+def _licence_input(form) -> services.LicenceInput:
+    return services.LicenceInput(
+        number=form.number.data or "",
+        codes=split_codes(form.codes.data),
+        capacity_kg_per_year=int(form.capacity_t.data * 1000),
+        valid_from=form.valid_from.data,
+        valid_until=form.valid_until.data,
     )
 
 
-@bp.post("/account/licences")
+def _upload(form):
+    storage = form.document.data
+    return DOCUMENTS.read(storage) if storage and storage.filename else None
+
+
+def _prefix(licence_id: int) -> str:
+    """Each re-submit form on the page has its own field names and ids."""
+    return f"licence-{licence_id}"
+
+
+def _licences_page(form, resubmit_id=None, resubmit_form=None, status=200):
+    """The page; each rejected or expired licence gets a re-submit form filled from it
+    (the one just posted keeps what was typed and its errors)."""
+    forms = {}
+    for lic in current_user.enterprise.licences:
+        if lic.id == resubmit_id:
+            forms[lic.id] = resubmit_form
+        elif can_resubmit(lic.status, lic.is_expired):
+            forms[lic.id] = LicenceDocumentForm(
+                formdata=None,
+                prefix=_prefix(lic.id),
+                data={
+                    "number": lic.number,
+                    "capacity_t": (Decimal(lic.capacity_kg_per_year) / 1000).normalize(),
+                    "codes": ", ".join(c.code for c in lic.codes),
+                    "valid_from": lic.valid_from,
+                    "valid_until": lic.valid_until,
+                },
+            )
+    return render_template(
+        "accounts/licences.html", form=form, resubmit_forms=forms, open_id=resubmit_id
+    ), status
+
+
+@bp.route("/account/licences", methods=["GET", "POST"])
 @member_required
-def add_licence():
-    form = LicenceForm()
+def licences():
+    """The recycler's licences, what is pending or rejected and why, and a new one."""
+    licence_service.require_recycler(current_user)
+    form = LicenceDocumentForm()
     if form.validate_on_submit():
         try:
-            services.add_licence(
-                current_user.enterprise,
-                services.LicenceInput(
-                    number=form.number.data,
-                    codes=split_codes(form.codes.data),
-                    capacity_kg_per_year=int(form.capacity_t.data * 1000),
-                    valid_from=form.valid_from.data,
-                    valid_until=form.valid_until.data,
-                ),
+            licence_service.submit_licence(current_user, _licence_input(form), _upload(form))
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Licence submitted; the park administrator will review it."), "success")
+            return redirect(url_for("accounts.licences"))
+    return _licences_page(form, status=400 if request.method == "POST" else 200)
+
+
+@bp.post("/account/licences/<int:licence_id>/resubmit")
+@member_required
+def resubmit_licence(licence_id: int):
+    licence_service.resubmittable(current_user, licence_id)
+    form = LicenceDocumentForm(prefix=_prefix(licence_id))
+    if form.validate_on_submit():
+        try:
+            licence_service.resubmit_licence(
+                current_user, licence_id, _licence_input(form), _upload(form)
             )
         except DomainError as exc:
             form_error(form, exc)
         else:
             db.session.commit()
-            flash(_("Licence added."), "success")
-            return redirect(url_for("accounts.profile"))
-    tokens = (
-        db.session.execute(db.select(ApiToken).filter_by(user_id=current_user.id)).scalars().all()
-    )
-    return render_template(
-        "accounts/profile.html", tokens=tokens, token_form=TokenForm(), licence_form=form
-    ), 400
+            flash(_("Licence re-submitted; the park administrator will review it."), "success")
+            return redirect(url_for("accounts.licences"))
+    return _licences_page(LicenceDocumentForm(formdata=None), licence_id, form, 400)
+
+
+@bp.get("/licences/<int:licence_id>/document")
+@login_required
+def licence_document(licence_id: int):
+    """For the holder's members and its park's administrators only."""
+    licence, path = licence_service.document_of(current_user, licence_id)
+    response = send_file(path, mimetype=licence.document_mime, download_name=licence.document_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.post("/account/tokens")
@@ -163,7 +233,6 @@ def create_token():
         "accounts/profile.html",
         tokens=tokens,
         token_form=TokenForm(),
-        licence_form=LicenceForm(),
         new_token=plain,
     )
 

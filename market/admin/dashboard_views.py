@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from market import clock
 from market.accounts.auth import park_admin_required
+from market.accounts.licences import review_queue
 from market.admin import capacity, dashboard, tables
 from market.admin.exports import XLSX, to_csv, to_xlsx
 from market.admin.forms import PeriodForm
@@ -60,6 +61,7 @@ def page():
         trend=trend,
         tables=[tables.grades_table(figures), tables.trends_table(trend), tables.flows_table(flow)],
         charts=charts_available(),
+        pending_licences=len(review_queue(current_user)),
     ), status
 
 

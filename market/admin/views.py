@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from market import clock
 from market.accounts.auth import park_admin_required
+from market.accounts.licences import enterprise_events
 from market.accounts.models import Enterprise
 from market.admin import dashboard_views
 from market.admin.forms import MatchSettingsForm
@@ -105,7 +106,8 @@ def enterprise(enterprise_id: int):
             .scalars()
             .all()
         )
-    return render_template("admin/enterprise.html", e=row, lots=lots)
+    events = enterprise_events(row.id)
+    return render_template("admin/enterprise.html", e=row, lots=lots, events=events)
 
 
 @bp.get("/listings")

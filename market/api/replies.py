@@ -39,6 +39,10 @@ class LicenceReply(ma.Schema):
     capacity_t_per_year = text(**TONNES)
     valid_from = text(**DAY)
     valid_until = text(**DAY)
+    status = f.String(
+        required=True,
+        metadata={"description": "pending, approved or rejected: only approved covers codes"},
+    )
 
 
 class EnterpriseReply(ma.Schema):

@@ -24,6 +24,7 @@ def enterprise_json(e) -> dict:
                 "capacity_t_per_year": str(tonnes(lic.capacity_kg_per_year)),
                 "valid_from": lic.valid_from.isoformat(),
                 "valid_until": lic.valid_until.isoformat(),
+                "status": lic.status,
             }
             for lic in e.licences
         ],

@@ -12,6 +12,7 @@ from market import clock
 from market.accounts import services as accounts
 from market.accounts import uscc
 from market.accounts.auth import hash_password
+from market.accounts.licences import approve_licence
 from market.accounts.models import Enterprise, Park, User
 from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
@@ -19,6 +20,7 @@ from market.deals.models import Payment
 from market.demo import evidence
 from market.demo.facilitation import seed_facilitation
 from market.demo.grading import ParkGrading
+from market.demo.licences import seed_reviews
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
 from market.demo.transfers import ParkTransfers, flag_overdue
@@ -112,6 +114,7 @@ class DemoBuilder:
                 name=enterprise.contact_name,
                 password_hash=self.password_hash,
                 enterprise=enterprise,
+                is_enterprise_admin=True,
             )
         )
         return enterprise
@@ -165,6 +168,11 @@ class DemoBuilder:
         ]
         db.session.flush()
         self._named_users(spec, generators, recyclers, transporters)
+        named = {a.role: a.email for a in self.accounts[-4:]}
+        recycler_user = db.session.execute(
+            db.select(User).filter_by(email=named["recycler"])
+        ).scalar_one()
+        seed_reviews(admin, recycler_user, recyclers, transporters, self.today)
         for i, enterprise in enumerate(generators):
             if i < 2:  # the named demo accounts: one general and one hazardous lot each
                 profile = self.data["waste_profiles"][enterprise.industry]
@@ -214,6 +222,7 @@ class DemoBuilder:
                 valid_until=until,
             ),
         )
+        approve_licence(None, licence, "演示数据：证件已核验")
         user = enterprise.users[0]
         codes = (
             profile["codes"]
@@ -299,6 +308,7 @@ class DemoBuilder:
                 ),
                 enterprise=enterprise,
             )
+            user.is_enterprise_admin = True  # the demo's users may try the team page
             self.accounts.append(DemoAccount(role, user.email, enterprise.name))
 
 

@@ -8,7 +8,8 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 
-from market.accounts.models import Role, User
+from market.accounts.models import Licence, Role, User, licence_codes
+from market.accounts.states import LicenceStatus
 from market.db import utcnow
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
@@ -114,12 +115,19 @@ def best_price(lot_id: int) -> int | None:
     )
 
 
-def refusal(name: Filter, lot: SupplyListing) -> str:
+def refusal(name: Filter, lot: SupplyListing, enterprise_id: int | None = None) -> str:
     """Why the bidder's demand listings leave this lot out, in the bidder's terms: for a
-    general-waste lot the code filter is about what the listings take, not the licence."""
+    general-waste lot the code filter is about what the listings take, not the licence;
+    for a hazardous one, a licence that would cover it but awaits review says so."""
+    code = lot.waste_code.code
+    if lot.waste_code.is_hazardous and name in (Filter.CODE, Filter.LICENCE):
+        if enterprise_id is not None and awaits_review(enterprise_id, lot.waste_code_id):
+            return _(
+                "your licence covering %(code)s is awaiting the park administrator's review",
+                code=code,
+            )
     if name != Filter.CODE:
         return reason("supply", name, lot)
-    code = lot.waste_code.code
     if lot.waste_code.is_hazardous:
         return _(
             "none of your demand listings takes %(code)s under a licence that covers it",
@@ -128,8 +136,23 @@ def refusal(name: Filter, lot: SupplyListing) -> str:
     return _("none of your demand listings takes %(code)s or a code of its category", code=code)
 
 
-def refusals(names, lot: SupplyListing) -> str:
-    return "; ".join(refusal(name, lot) for name in names)
+def awaits_review(enterprise_id: int, waste_code_id: int) -> bool:
+    """Has the enterprise a licence covering the code that is not yet approved?"""
+    return (
+        db.session.execute(
+            db.select(Licence.id)
+            .join(licence_codes, licence_codes.c.licence_id == Licence.id)
+            .where(Licence.enterprise_id == enterprise_id)
+            .where(Licence.status == LicenceStatus.PENDING)
+            .where(licence_codes.c.waste_code_id == waste_code_id)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def refusals(names, lot: SupplyListing, enterprise_id: int | None = None) -> str:
+    return "; ".join(refusal(name, lot, enterprise_id) for name in names)
 
 
 def _eligible_demand(user: User, lot: SupplyListing):
@@ -138,7 +161,7 @@ def _eligible_demand(user: User, lot: SupplyListing):
     if ranking.matches:
         return ranking.matches[0]
     if ranking.excluded:
-        why = refusals(ranking.excluded, lot)
+        why = refusals(ranking.excluded, lot, user.enterprise_id)
         raise DomainError(_("Your enterprise may not bid on this lot: %(why)s.", why=why))
     raise DomainError(
         _(
@@ -151,6 +174,8 @@ def _eligible_demand(user: User, lot: SupplyListing):
 def _check_open(lot: SupplyListing, user: User, now: datetime) -> None:
     if lot.enterprise_id == user.enterprise_id:
         raise Forbidden(_("You cannot bid on your own enterprise's listing."))
+    if lot.enterprise.is_suspended:
+        raise Conflict(_("This lot no longer takes bids."))
     close_bidding_if_due(lot, now)
     if lot.status != S.OPEN:
         raise Conflict(_("This lot no longer takes bids."))

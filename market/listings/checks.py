@@ -84,7 +84,19 @@ def site(user: User, address: str, lat, lon, site_id: int | None = None) -> tupl
     return where.address, where.lat, where.lon
 
 
+def require_not_suspended(user: User) -> None:
+    """A suspended enterprise may not post, publish, change listings or bid."""
+    if user.enterprise is not None and user.enterprise.is_suspended:
+        raise Forbidden(
+            _(
+                "Your enterprise is suspended by the park administrator: %(reason)s",
+                reason=user.enterprise.suspension_reason,
+            )
+        )
+
+
 def require_role(user: User, role: Role) -> None:
+    require_not_suspended(user)
     if user.enterprise is None or not user.enterprise.has_role(role):
         if role == Role.GENERATOR:
             raise Forbidden(_("Only waste generators post supply listings."))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from market import clock
 from market.accounts.models import Enterprise, User
+from market.accounts.states import EnterpriseStatus
 from market.catalog.models import WasteCode
 from market.catalog.normalise import CODE_LIKE, normalise
 from market.catalog.services import search_codes
@@ -41,8 +42,10 @@ class BrowseFilter:
 
 
 def can_view(user: User, listing) -> bool:
-    """Open (and settled) listings are for every signed-in user; drafts only for the owner."""
-    if listing.status != ListingStatus.DRAFT and listing.status != ListingStatus.WITHDRAWN:
+    """Open (and settled) listings are for every signed-in user; drafts, and every listing
+    of a suspended enterprise, only for the owner and the park's administrators."""
+    hidden = listing.status in (ListingStatus.DRAFT, ListingStatus.WITHDRAWN)
+    if not hidden and not listing.enterprise.is_suspended:
         return True
     if user.enterprise_id is not None and user.enterprise_id == listing.enterprise_id:
         return True
@@ -114,7 +117,9 @@ def browse(
         stmt = stmt.where(model.enterprise_id == user.enterprise_id)
     else:
         stmt = stmt.where(
-            model.status == ListingStatus.OPEN, model.available_until >= clock.today()
+            model.status == ListingStatus.OPEN,
+            model.available_until >= clock.today(),
+            Enterprise.status == EnterpriseStatus.ACTIVE,
         )
     if f.code:
         park_id = enterprise.park_id if enterprise else None
@@ -237,7 +242,7 @@ def _eligibility(lot: SupplyListing, user: User) -> tuple[bool, str, object | No
         match = ranking.matches[0]
         return True, "", (match, db.session.get(DemandListing, match.id))
     if ranking.excluded:
-        why = refusals(ranking.excluded, lot)
+        why = refusals(ranking.excluded, lot, user.enterprise_id)
         return False, _("Your enterprise may not bid on this lot: %(why)s.", why=why), None
     return (
         False,

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from market import clock
 from market.accounts.models import Licence, Role, User
+from market.accounts.states import LicenceStatus
 from market.catalog.services import resolve_code
 from market.db import utcnow
 from market.errors import Conflict, DomainError
@@ -19,6 +20,7 @@ from market.listings.checks import (
     finite_decimal,
     price_fen,
     quantity_kg,
+    require_not_suspended,
     require_owner,
     require_role,
     site,
@@ -141,6 +143,7 @@ def create_supply(user: User, data: SupplyInput) -> SupplyListing:
 
 def update_supply(user: User, listing: SupplyListing, data: SupplyInput) -> SupplyListing:
     require_owner(user, listing)
+    require_not_suspended(user)
     _require_editable(listing)
     if has_active_bids(listing.id):
         raise Conflict(
@@ -164,6 +167,11 @@ def _resolve_licence(user: User, licence_id: int | None) -> Licence | None:
     licence = db.session.get(Licence, licence_id)
     if licence is None or licence.enterprise_id != user.enterprise_id:
         raise DomainError(_("Choose one of your own licences."), field="licence_id")
+    if licence.status == LicenceStatus.REJECTED:
+        raise DomainError(
+            _("The park administrator rejected this licence; re-submit it first."),
+            field="licence_id",
+        )
     return licence
 
 
@@ -235,6 +243,7 @@ def create_demand(user: User, data: DemandInput) -> DemandListing:
 
 def update_demand(user: User, listing: DemandListing, data: DemandInput) -> DemandListing:
     require_owner(user, listing)
+    require_not_suspended(user)
     _require_editable(listing)
     with db.session.no_autoflush:
         _apply_demand(listing, user, data)
@@ -255,6 +264,7 @@ def _require_editable(listing) -> None:
 
 def publish(user: User, listing, today: date | None = None) -> None:
     require_owner(user, listing)
+    require_not_suspended(user)
     today = today or clock.today()
     if listing.available_until < today:
         raise Conflict(_("The end date has passed; change it before publishing."))

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.accounts.auth import member_required, role_required
+from market.accounts.labels import licence_status
 from market.accounts.models import Licence, Role
 from market.accounts.views import form_error
 from market.db import fen_to_yuan, tonnes
@@ -175,8 +176,14 @@ def _licence_choices(form: DemandForm) -> None:
     )
     form.licence_id.choices = choices(
         (0, _("no licence (general waste only)")),
-        *((lic.id, f"{lic.number} ({lic.valid_from} – {lic.valid_until})") for lic in licences),
+        *((lic.id, _licence_label(lic)) for lic in licences),
     )
+
+
+def _licence_label(lic: Licence) -> str:
+    """Number and validity; a licence not yet approved says so (it covers nothing yet)."""
+    label = f"{lic.number} ({lic.valid_from} – {lic.valid_until})"
+    return label if lic.is_approved else f"{label} · {licence_status(lic.status)}"
 
 
 def _create(kind: str, form, make):

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from market import clock
 from market.accounts.models import Enterprise, Licence, ParkMatchSettings
+from market.accounts.states import EnterpriseStatus
 from market.catalog.models import WasteCode
 from market.credit import queries as credit_queries
 from market.credit.models import Evaluation
@@ -43,7 +44,9 @@ def _key(code: WasteCode) -> CodeKey:
 
 
 def demand_of(row: DemandListing, today: date) -> Demand:
-    licence: Licence | None = row.licence
+    # Only a licence the park administrator approved covers anything: a pending or
+    # rejected one counts as none (hazardous lots then fail the code filter).
+    licence: Licence | None = row.licence if row.licence and row.licence.is_approved else None
     return Demand(
         id=row.id,
         enterprise_id=row.enterprise_id,
@@ -73,7 +76,20 @@ def supply_of(row: SupplyListing, today: date) -> Supply:
 
 
 def _open(model, today: date):
-    return (model.status == ListingStatus.OPEN) & (model.available_until >= today)
+    return (
+        (model.status == ListingStatus.OPEN)
+        & (model.available_until >= today)
+        & model.enterprise.has(Enterprise.status == EnterpriseStatus.ACTIVE)
+    )
+
+
+def _live(row, today: date) -> bool:
+    """What _open says, of a loaded row: a suspended enterprise's listings are hidden."""
+    return (
+        row.status == ListingStatus.OPEN
+        and row.available_until >= today
+        and not row.enterprise.is_suspended
+    )
 
 
 def _demand_rows(condition):
@@ -148,11 +164,7 @@ def _refresh(state: _State, today: date, grades: int) -> None:
         (SupplyListing, state.supply, _supply_rows, supply_of),
     ):
         changed = rows_of((model.updated_at >= since) | model.enterprise_id.in_(regraded))
-        live = [
-            convert(r, today)
-            for r in changed
-            if r.status == ListingStatus.OPEN and r.available_until >= today
-        ]
+        live = [convert(r, today) for r in changed if _live(r, today)]
         live_ids = {x.id for x in live}
         gone = [r.id for r in changed if r.id not in live_ids]
         index.apply(live, gone)

@@ -180,7 +180,7 @@ def test_openapi_description_is_public_and_lists_the_listing_paths(client):
 
 def test_every_code_field_has_the_autocomplete(client, world):
     login(client, world.recycler)
-    for path in ("/listings/demand/new", "/account", "/listings/"):
+    for path in ("/listings/demand/new", "/account/licences", "/listings/"):
         assert "data-code-autocomplete" in client.get(path).get_data(as_text=True), path
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     login(client, world.generator)
