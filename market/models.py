@@ -14,7 +14,7 @@ from market.credit.models import (
     Violation,
 )
 from market.deals.models import Deal, DealEventRow, Payment, PaymentEventRow
-from market.inbox.models import Message
+from market.inbox.models import Message, MessageRead, Thread, ThreadMessage, ThreadRead
 from market.listings.models import Bid, BidEventRow, DemandListing, ListingEventRow, SupplyListing
 from market.manifests.models import (
     Filing,
@@ -52,6 +52,10 @@ __all__ = [
     "Deal",
     "DealEventRow",
     "Message",
+    "MessageRead",
+    "Thread",
+    "ThreadMessage",
+    "ThreadRead",
     "Payment",
     "PaymentEventRow",
     "ApiToken",

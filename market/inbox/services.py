@@ -97,6 +97,11 @@ def wording(message: Message) -> str:
         "deal_excess_allowed": lambda: _(
             "The recycler of deal #%(deal)s accepts up to %(kg)s kg beyond the deal quantity.", **p
         ),
+        "thread_message": lambda: (
+            _("%(sender)s wrote to you about deal #%(deal)s.", **p)
+            if "deal" in p
+            else _("%(sender)s wrote to you about “%(lot)s”.", **p)
+        ),
         **_manifest_texts(p),
         **_credit_texts(p),
     }
