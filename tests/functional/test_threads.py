@@ -399,3 +399,20 @@ def test_api_asks_on_a_listing_and_writes_on_a_deal(client, world, rows):
         json={"body": "车牌京A12345。"},
     )
     assert wrote.status_code == 201 and wrote.json["thread_id"] == rows["deal thread"]
+
+
+THREAD_API = [
+    ("GET", "/api/v1/threads"),
+    ("GET", "/api/v1/threads/1"),
+    ("POST", "/api/v1/threads/1/messages"),
+    ("POST", "/api/v1/deals/1/messages"),
+    ("POST", "/api/v1/listings/supply/1/questions"),
+    ("POST", "/api/v1/listings/demand/1/questions"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), THREAD_API)
+def test_thread_api_refuses_calls_without_a_valid_token(client, world, method, path):
+    for headers in ({}, {"Authorization": "Bearer wx_not-a-token"}):
+        response = client.open(path, method=method, headers=headers, json={"body": "x"})
+        assert response.status_code == 401 and response.json["error"]["message"]
