@@ -16,6 +16,7 @@ from market.accounts.models import Enterprise, Park, User
 from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
 from market.deals.models import Payment
+from market.demo.conversations import seed_conversations
 from market.demo.grading import ParkGrading
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
@@ -310,6 +311,7 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
         grading.run()
         for what, n in grading.counts.items():
             builder.grades[what] = builder.grades.get(what, 0) + n
+    builder.messages = sum(seed_conversations(park) for park in demo_parks())
     builder.deals = payment_states()
     builder.manifests = {}
     for park in parks:

@@ -40,6 +40,7 @@ class Desk:
     lots: list[LotBids] = field(default_factory=list)  # my open lots with active bids
     lots_total: int = 0
     to_decide: int = 0  # active bids on my lots that I may accept now
+    decide_lots: list = field(default_factory=list)  # the lots those bids are on
     my_bids: list = field(default_factory=list)
     my_bids_total: int = 0
     deals: list = field(default_factory=list)  # deals in progress (made)
@@ -116,7 +117,9 @@ def _lots(eid: int, desk: Desk) -> None:
     now = utcnow()
     lots = [LotBids(lot, count, is_sealed(lot, now)) for lot, count in rows]
     desk.lots, desk.lots_total = lots[:ROWS], len(lots)
-    desk.to_decide = sum(row.bids for row in lots if not row.sealed)
+    decidable = [row for row in lots if not row.sealed]
+    desk.to_decide = sum(row.bids for row in decidable)
+    desk.decide_lots = [row.lot for row in decidable]
 
 
 def _my_bids(eid: int, desk: Desk) -> None:

@@ -53,6 +53,8 @@ def test_a_generator_sees_its_lots_with_bids_and_what_it_may_decide(client, worl
     assert counts["lots"] == 2  # the two lots with bids, not the one without
     assert counts["decide"] == 2  # the open lot's bids; the sealed one cannot be decided yet
     assert "我的工作台" in page
+    decide_card = page[page.index('id="desk-decide"') :].split('id="desk-', 2)[1]
+    assert f"/listings/supply/{open_lot.id}#bids" in decide_card  # where to choose
     sealed_row = page[page.index("密封批次") :][:300]
     assert "1 个出价" in sealed_row and "截止前密封" in sealed_row
     for secret in ("4,321", "4321", "9.5", first.enterprise.name, second.enterprise.name):
