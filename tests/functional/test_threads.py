@@ -67,7 +67,7 @@ def test_contacts_are_not_shown_before_a_deal(client, world):
     login(client, world.recycler)
     page = client.get(f"/listings/supply/{lot.id}").get_data(as_text=True)
     assert GEN_PHONE not in page
-    assert "向货主提问" in page  # the way to reach the owner before a deal
+    assert f"/inbox/listings/supply/{lot.id}/questions" in page  # how to reach the owner
 
 
 def test_the_park_administrator_sees_the_deal_but_not_the_contacts_card(client, world):
@@ -416,3 +416,11 @@ def test_thread_api_refuses_calls_without_a_valid_token(client, world, method, p
     for headers in ({}, {"Authorization": "Bearer wx_not-a-token"}):
         response = client.open(path, method=method, headers=headers, json={"body": "x"})
         assert response.status_code == 401 and response.json["error"]["message"]
+
+
+def test_the_owner_sees_the_questions_on_its_listing_page(client, world, rows):
+    login(client, world.generator)
+    page = client.get(f"/listings/supply/{rows['lot2']}").get_data(as_text=True)
+    assert "其他企业的提问" in page and world.recycler.enterprise.name in page
+    assert f"/inbox/threads/{rows['question thread']}" in page
+    assert f"/inbox/listings/supply/{rows['lot2']}/questions" not in page  # no asking oneself
