@@ -169,7 +169,14 @@ def mark_read(user, thread: Thread, up_to: int | None = None) -> None:
         return
     row = db.session.get(ThreadRead, (thread.id, user.id))
     if row is None:
-        db.session.add(ThreadRead(thread_id=thread.id, user_id=user.id, last_message_id=up_to))
-    elif row.last_message_id < up_to:
+        try:  # the same user's two tabs at once: the second finds the first's row
+            with db.session.begin_nested():
+                db.session.add(
+                    ThreadRead(thread_id=thread.id, user_id=user.id, last_message_id=up_to)
+                )
+            return
+        except IntegrityError:
+            row = db.session.get(ThreadRead, (thread.id, user.id))
+    if row.last_message_id < up_to:
         row.last_message_id = up_to
     db.session.flush()
