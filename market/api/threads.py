@@ -60,8 +60,7 @@ def threads(args):
 def thread(thread_id: int):
     row = service.thread_for(g.api_user, thread_id)
     unread = queries.unread_by_thread(g.api_user, [row.id]).get(row.id, 0)
-    if service.may_post(g.api_user, row):
-        service.mark_read(g.api_user, row)
+    service.seen(g.api_user, row)
     messages = [message_json(m) for m in queries.messages_of(row)]
     body = {**thread_json(row, unread), "messages": messages}
     db.session.commit()

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from market.deals.models import Deal
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
-from market.inbox.models import BODY_MAX, Thread, ThreadMessage, ThreadRead
-from market.inbox.services import notify
+from market.inbox.models import BODY_MAX, Message, Thread, ThreadMessage, ThreadRead
+from market.inbox.services import addressed_to, mark_seen, notify, unseen_ids
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.states import ListingStatus
 
@@ -180,3 +180,18 @@ def mark_read(user, thread: Thread, up_to: int | None = None) -> None:
     if row.last_message_id < up_to:
         row.last_message_id = up_to
     db.session.flush()
+
+
+def seen(user, thread: Thread) -> None:
+    """A reader has the thread in front of them: read up to its last message (a party's
+    members only), and the inbox notices pointing at it read with it."""
+    if may_post(user, thread):
+        mark_read(user, thread)
+    notices = db.session.scalars(
+        db.select(Message.id).where(
+            addressed_to(user),
+            Message.kind == "thread_message",
+            Message.link == f"/inbox/threads/{thread.id}",
+        )
+    ).all()
+    mark_seen(user, unseen_ids(user, list(notices)))

@@ -95,9 +95,7 @@ def _thread_page(thread, form, action: str, subject=None, status: int = 200):
     reader's view marks it read for that user only."""
     messages = queries.messages_of(thread) if thread is not None else []
     if thread is not None and status == 200:
-        if threads_service.may_post(current_user, thread):
-            threads_service.mark_read(current_user, thread)
-        mark_seen(current_user, _notices_of(thread))
+        threads_service.seen(current_user, thread)
         db.session.commit()
     return render_template(
         "inbox/thread.html",
@@ -114,18 +112,6 @@ def _subject(thread) -> dict:
         return {"deal": thread.deal, "parties": (thread.owner, thread.other)}
     listing = thread.listing
     return {"listing": listing, "parties": (thread.owner, thread.other)}
-
-
-def _notices_of(thread) -> set[int]:
-    """The unseen inbox notices that point at this thread: read with it."""
-    ids = db.session.scalars(
-        db.select(Message.id).where(
-            addressed_to(current_user),
-            Message.kind == "thread_message",
-            Message.link == f"/inbox/threads/{thread.id}",
-        )
-    ).all()
-    return unseen_ids(current_user, list(ids))
 
 
 def _load_thread(thread_id: int):
