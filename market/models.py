@@ -23,7 +23,7 @@ from market.credit.models import (
 )
 from market.deals.models import Deal, DealEventRow, Payment, PaymentEventRow
 from market.facilitator.models import Suggestion
-from market.inbox.models import Message
+from market.inbox.models import Message, MessageRead, Thread, ThreadMessage, ThreadRead
 from market.listings.models import (
     Bid,
     BidEventRow,
@@ -72,6 +72,10 @@ __all__ = [
     "Deal",
     "DealEventRow",
     "Message",
+    "MessageRead",
+    "Thread",
+    "ThreadMessage",
+    "ThreadRead",
     "Payment",
     "PaymentEventRow",
     "ApiToken",

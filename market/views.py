@@ -1,4 +1,4 @@
-"""Home page and language switch."""
+"""Home page (the desk, once signed in) and language switch."""
 
 from urllib.parse import urlsplit
 
@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func
 
 from market.accounts.models import Enterprise, Park
+from market.desk.queries import LICENCE_DAYS, desk_for
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.states import ListingStatus
@@ -16,6 +17,9 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
+    """A signed-in user's desk (what waits on them); the exchange's front page for others."""
+    if current_user.is_authenticated and (current_user.enterprise_id or current_user.is_park_admin):
+        return render_template("main/desk.html", desk=desk_for(current_user), days=LICENCE_DAYS)
     counts = {
         "parks": db.session.scalar(db.select(func.count(Park.id))),
         "enterprises": db.session.scalar(db.select(func.count(Enterprise.id))),

@@ -141,7 +141,7 @@ def complete(deal_id: int):
     db.session.commit()
     services.after_commit(deal.id)
     db.session.refresh(deal)
-    return deal_json(deal)
+    return deal_json(deal, g.api_user)
 
 
 def _done(manifest: Manifest, settled: bool = False) -> dict:

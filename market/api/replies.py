@@ -205,6 +205,19 @@ class PaymentReply(ma.Schema):
     intent_id = maybe(f.String)
 
 
+class ContactReply(ma.Schema):
+    enterprise_id = f.Integer(required=True)
+    name = text()
+    contact_name = text()
+    phone = text()
+    email = maybe(f.String)
+
+
+class ContactsReply(ma.Schema):
+    generator = f.Nested(ContactReply, required=True)
+    recycler = f.Nested(ContactReply, required=True)
+
+
 class DealReply(ma.Schema):
     id = f.Integer(required=True)
     lot_id = f.Integer(required=True)
@@ -218,6 +231,12 @@ class DealReply(ma.Schema):
     payer = text()
     payment = f.Nested(PaymentReply, required=True, allow_none=True)
     created_at = text(**TIME)
+    contacts = f.Nested(
+        ContactsReply,
+        required=True,
+        allow_none=True,
+        metadata={"description": "both parties' contact persons, for the deal's parties only"},
+    )
 
 
 DealPage = page_of(DealReply, "DealPage")
@@ -278,3 +297,35 @@ def matches_of(other: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 SupplyMatches = matches_of(DemandReply, "SupplyMatches")  # a lot's matches are demand listings
 DemandMatches = matches_of(SupplyReply, "DemandMatches")
+
+
+class MessageReply(ma.Schema):
+    id = f.Integer(required=True)
+    thread_id = f.Integer(required=True)
+    author = text(metadata={"description": "the writing user's name"})
+    enterprise_id = f.Integer(required=True)
+    body = text()
+    created_at = text(**TIME)
+
+
+class ContactRef(ma.Schema):
+    id = f.Integer(required=True)
+    name = text()
+
+
+class ThreadReply(ma.Schema):
+    id = f.Integer(required=True)
+    deal_id = maybe(f.Integer)
+    listing = f.Nested(ListingRef, required=True, allow_none=True)
+    title = text()
+    owner = f.Nested(ContactRef, required=True)
+    other = f.Nested(ContactRef, required=True)
+    unread = f.Integer(required=True, metadata={"description": "messages this user has not read"})
+    last_message_at = text(**TIME)
+
+
+class ThreadDetailReply(ThreadReply):
+    messages = f.List(f.Nested(MessageReply), required=True)
+
+
+ThreadPage = page_of(ThreadReply, "ThreadPage")

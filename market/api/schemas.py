@@ -158,3 +158,11 @@ class DemandPatch(DemandIn):
 
     class Meta:
         exclude = ("publish",)
+
+
+class MessageIn(Schema):
+    body = Str(
+        required=True,
+        validate=not_blank(2000),
+        metadata={"description": "the message, the sender's own text", "example": "几点可以装车？"},
+    )

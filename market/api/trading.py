@@ -42,7 +42,24 @@ def bid_json(bid: Bid) -> dict:
     }
 
 
-def deal_json(deal: Deal) -> dict:
+def contact_json(enterprise) -> dict:
+    return {
+        "enterprise_id": enterprise.id,
+        "name": enterprise.name,
+        "contact_name": enterprise.contact_name,
+        "phone": enterprise.contact_phone,
+        "email": enterprise.contact_email or None,
+    }
+
+
+def contacts_json(deal: Deal, viewer) -> dict | None:
+    """Each party's contact person, for the deal's two parties only."""
+    if viewer is None or not deal.party(viewer.enterprise_id):
+        return None
+    return {"generator": contact_json(deal.generator), "recycler": contact_json(deal.recycler)}
+
+
+def deal_json(deal: Deal, viewer=None) -> dict:
     payment = deal.payment
     return {
         "id": deal.id,
@@ -64,6 +81,7 @@ def deal_json(deal: Deal) -> dict:
             "intent_id": payment.intent_id,
         },
         "created_at": deal.created_at.isoformat(),
+        "contacts": contacts_json(deal, viewer),
     }
 
 
@@ -128,7 +146,7 @@ def accept_bid(bid_id: int):
     db.session.commit()
     services.after_commit_payment(deal)
     db.session.refresh(deal)
-    return deal_json(deal)
+    return deal_json(deal, g.api_user)
 
 
 @bp.route("/deals", methods=["GET"])
@@ -141,7 +159,7 @@ def deals(args):
     page = db.paginate(
         deals_for(g.api_user), page=args.get("page", 1), per_page=50, error_out=False
     )
-    items = [deal_json(d) for d in page.items]
+    items = [deal_json(d, g.api_user) for d in page.items]
     return {"page": page.page, "pages": page.pages, "total": page.total, "items": items}
 
 
@@ -154,7 +172,7 @@ def deal(deal_id: int):
     row = db.session.get(Deal, deal_id)
     if row is None or not may_see_deal(g.api_user, row):
         raise NotFound(_("No such deal."))
-    return deal_json(row)
+    return deal_json(row, g.api_user)
 
 
 @bp.route(f"/deals/<{ID}:deal_id>/cancel", methods=["POST"])
@@ -166,4 +184,4 @@ def deal(deal_id: int):
 def cancel_deal(body, deal_id: int):
     row = services.cancel_deal(g.api_user, deal_id, body.get("reason", ""))
     db.session.commit()
-    return deal_json(row)
+    return deal_json(row, g.api_user)

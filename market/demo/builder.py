@@ -18,6 +18,7 @@ from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
 from market.deals.models import Payment
 from market.demo import evidence
+from market.demo.conversations import seed_conversations
 from market.demo.facilitation import seed_facilitation
 from market.demo.grading import ParkGrading
 from market.demo.licences import seed_reviews
@@ -339,6 +340,7 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
         for what, n in grading.counts.items():
             builder.grades[what] = builder.grades.get(what, 0) + n
     builder.facilitation = seed_facilitation(trader)
+    builder.messages = sum(seed_conversations(park) for park in demo_parks())
     builder.deals = payment_states()
     builder.manifests = {}
     for park in parks:

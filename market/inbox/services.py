@@ -112,6 +112,11 @@ def wording(message: Message) -> str:
             "you may bid on it.",
             **p,
         ),
+        "thread_message": lambda: (
+            _("%(sender)s wrote to you about deal #%(deal)s.", **p)
+            if "deal" in p
+            else _("%(sender)s wrote to you about “%(lot)s”.", **p)
+        ),
         **_manifest_texts(p),
         **_credit_texts(p),
     }

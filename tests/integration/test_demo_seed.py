@@ -58,6 +58,22 @@ def test_demo_has_two_parks_hundreds_of_listings_and_valid_codes(ctx):
     assert modes == {"open", "sealed"}
     states = set(db.session.scalars(db.select(Payment.status)))
     assert states == {"authorised", "captured", "cancelled", "pending", "failed"}
+    # Conversations: a deal's and a question, each park; the latest unread by their reader.
+    from market.inbox.models import Thread
+    from market.inbox.queries import unread_total
+
+    assert builder.messages == 8
+    kinds = db.session.execute(
+        db.select(Thread.deal_id.is_not(None), db.func.count(Thread.id)).group_by(
+            Thread.deal_id.is_not(None)
+        )
+    ).all()
+    assert sorted(kinds) == [(False, 2), (True, 2)]
+    for slug in ("etown", "jinan"):
+        named = db.session.execute(
+            db.select(User).filter_by(email=f"generator@{slug}.demo")
+        ).scalar_one()
+        assert unread_total(named) >= 1
     _manifests_in_every_state()
     assert verify_chains() == []  # what `flask manifests verify` runs
     _captures_equal_received_weights()

@@ -1,0 +1,1 @@
+"""The signed-in user's desk: what waits on them, counted, on the home page."""
