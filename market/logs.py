@@ -16,6 +16,7 @@ HEADER = "X-Request-ID"
 # anything else (too long, spaces, control characters) is replaced, not echoed.
 SAFE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+INFO_LOGGERS = ("market", "rq.worker")
 
 
 def request_id() -> str:
@@ -53,7 +54,11 @@ def configure(app: Flask) -> None:
             for old in list(root.handlers):
                 root.removeHandler(old)
             root.addHandler(json_handler())
-        root.setLevel(logging.INFO)
+        # Libraries say only what goes wrong; the product and the job worker say what
+        # they do (a line per request, per job, per scheduled round).
+        root.setLevel(logging.WARNING)
+        for name in INFO_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO)
     app.before_request(_start)
     app.after_request(_finish)
 

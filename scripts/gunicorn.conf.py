@@ -15,6 +15,9 @@ max_requests = 5000  # recycle a worker now and then, with jitter so not all at 
 max_requests_jitter = 500
 accesslog = None  # the app logs one line per request (market/logs.py), with its request id
 errorlog = "-"
+# One control socket per checkout, so two deployments on one machine do not share one.
+_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+control_socket = os.path.join(_root, "instance", "gunicorn.ctl")
 
 if os.environ.get("MARKET_LOG_FORMAT", "plain") == "json":
     _json = {
@@ -35,7 +38,8 @@ if os.environ.get("MARKET_LOG_FORMAT", "plain") == "json":
         },
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            # the app's own line per request replaces the access log
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
         },
-        "root": {"level": "INFO", "handlers": []},
+        "root": {"level": "WARNING", "handlers": []},
     }

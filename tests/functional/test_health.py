@@ -165,7 +165,8 @@ def test_an_anonymous_request_logs_no_user_and_an_error_logs_its_status(client):
 
 def test_json_logs_replace_the_root_handlers_once_and_plain_logs_leave_them(app):
     root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
+    named = [logging.getLogger(name) for name in logs.INFO_LOGGERS]
+    saved = (list(root.handlers), root.level, [x.level for x in named])
 
     class Json(TestConfig):
         LOG_FORMAT = "json"
@@ -177,6 +178,12 @@ def test_json_logs_replace_the_root_handlers_once_and_plain_logs_leave_them(app)
         create_app(Json)
         create_app(Json)
         assert [getattr(h, "market_json", False) for h in root.handlers] == [True]
+        # The product's lines at INFO; a library's only from WARNING on.
+        assert logging.getLogger("market.request").isEnabledFor(logging.INFO)
+        assert logging.getLogger("rq.worker").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("fontTools.subset").isEnabledFor(logging.INFO)
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+        for logger, level in zip(named, saved[2], strict=True):
+            logger.setLevel(level)
