@@ -204,3 +204,18 @@ def test_the_login_limit_is_counted_in_redis_and_shared_by_every_process(
 def test_without_redis_the_limits_are_kept_in_memory(app):
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert isinstance(limiter.storage, MemoryStorage)
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "MARKET_REDIS_URL", "MARKET_SECRET_KEY"])
+def test_the_production_command_refuses_to_start_without_its_settings(missing, tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "MARKET_REDIS_URL": "redis://127.0.0.1:1/0",
+        "MARKET_SECRET_KEY": "x" * 40,
+    }
+    del env[missing]
+    script = ROOT / "scripts" / "production.sh"
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and f"{missing}: set {missing}" in done.stderr
