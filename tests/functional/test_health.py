@@ -187,3 +187,18 @@ def test_json_logs_replace_the_root_handlers_once_and_plain_logs_leave_them(app)
         root.setLevel(saved[1])
         for logger, level in zip(named, saved[2], strict=True):
             logger.setLevel(level)
+
+
+def test_behind_a_balancer_the_clients_address_is_the_forwarded_one(app):
+    """What the request log shows and the limiter keys on (request.remote_addr)."""
+
+    class BehindOne(TestConfig):
+        PROXY_HOPS = 1
+        STRIPE_API_BASE = app.config["STRIPE_API_BASE"]
+
+    behind = create_app(BehindOne)
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    with captured_json_lines() as lines:
+        behind.test_client().get("/healthz", headers=forwarded)
+        app.test_client().get("/healthz", headers=forwarded)  # no proxy trusted: not believed
+    assert [x["remote_addr"] for x in lines] == ["203.0.113.7", "127.0.0.1"]
