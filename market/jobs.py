@@ -25,7 +25,7 @@ from market.extensions import redis_client, redis_key
 
 log = logging.getLogger(__name__)
 SCHEDULE_FILE = ROOT / "scripts" / "scheduler.sh"
-COMMANDS = re.compile(r"^COMMANDS=\((.*?)\)", re.MULTILINE | re.DOTALL)
+COMMANDS = re.compile(r"^COMMANDS=\(", re.MULTILINE)
 WAITING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 COMMAND_TIMEOUT = 300  # seconds, as scheduler.sh's `timeout 300`
 RUN = "market.jobs.run_command"
@@ -34,11 +34,18 @@ jobs_cli = AppGroup("jobs", help="The job queue and the scheduler (production pr
 
 
 def scheduled_commands(path=SCHEDULE_FILE) -> list[str]:
-    """The COMMANDS array of scripts/scheduler.sh, each entry as its words ("bids close-due")."""
+    """The COMMANDS array of scripts/scheduler.sh, each entry as its words ("bids close-due"),
+    read as bash reads it: quotes, escapes, comments (a `)` inside one too), several lines."""
     found = COMMANDS.search(path.read_text(encoding="utf-8"))
     if found is None:
-        raise RuntimeError(f"no COMMANDS=(…) in {path}")
-    return shlex.split(found.group(1), comments=True)
+        raise RuntimeError(f"no COMMANDS=( in {path}")
+    lexer = shlex.shlex(found.string[found.end() :], posix=True, punctuation_chars="()")
+    entries = []
+    for token in lexer:
+        if token == ")":
+            return entries
+        entries.append(token)
+    raise RuntimeError(f"COMMANDS=( in {path} is not closed")
 
 
 def enabled() -> bool:

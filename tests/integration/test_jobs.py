@@ -27,11 +27,11 @@ from tests.redis_support import redis_configured, redis_url_or_skip
 SCHEDULER_SH = ROOT / "scripts" / "scheduler.sh"
 
 
-def _bash_commands() -> list[str]:
-    """What bash itself makes of the COMMANDS array (the demo scheduler's reading)."""
-    script = (
-        f'eval "$(sed -n "/^COMMANDS=(/,/)/p" {SCHEDULER_SH})"; printf "%s\\n" "${{COMMANDS[@]}}"'
-    )
+def _bash_commands(path=SCHEDULER_SH) -> list[str]:
+    """What bash itself makes of the COMMANDS array (the demo scheduler's reading): the
+    script's lines from COMMANDS=( up to its first function, evaluated by bash."""
+    lines = f"sed -n '/^COMMANDS=(/,/^[a-z_]*() {{/p' {path} | sed '$ d'"
+    script = f'eval "$({lines})"; printf "%s\\n" "${{COMMANDS[@]}}"'
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
     return out.stdout.splitlines()
 
@@ -44,14 +44,16 @@ def test_the_scheduled_commands_are_scheduler_sh_s_list_as_bash_reads_it():
     )
 
 
-def test_a_list_over_several_lines_with_comments_is_read_whole(tmp_path):
+def test_a_list_over_several_lines_with_comments_is_read_as_bash_reads_it(tmp_path):
     script = tmp_path / "scheduler.sh"
     script.write_text(
-        'EVERY=60\nCOMMANDS=(\n  "bids close-due"  # every minute\n  "credit expire"\n'
-        "  warnings\\ scan\n)\nround() { :; }\n",
+        'EVERY=60\nCOMMANDS=(\n  "bids close-due"  # every minute (deadlines)\n'
+        "  'credit expire'\n  warnings\\ scan \"odd)\"\n)\nround() { :; }\n",
         encoding="utf-8",
     )
-    assert jobs.scheduled_commands(script) == ["bids close-due", "credit expire", "warnings scan"]
+    expected = ["bids close-due", "credit expire", "warnings scan", "odd)"]
+    assert _bash_commands(script) == expected
+    assert jobs.scheduled_commands(script) == expected
 
 
 def _queued(q) -> list[str]:
