@@ -16,6 +16,14 @@ def create_app(config: object | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.from_object(config or Config)
+    from market import logs
+
+    logs.configure(app)  # first: its request id is set before any other hook runs
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -44,11 +52,20 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from market import models  # noqa: F401  (every table known to migrations)
+    from market import models, notices  # noqa: F401  (every table known; commit notices)
     from market.accounts.auth import load_user
     from market.db import enable_sqlite_pragmas
     from market.deals.gateway import gateway_from_config
-    from market.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from market.extensions import (
+        babel,
+        bootstrap,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        redis_from_config,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -68,6 +85,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
     app.extensions["payments"] = gateway_from_config(app.config)
+    app.extensions["redis"] = redis_from_config(app.config)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -84,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from market.credit.views import bp as credit
     from market.credit.violation_views import bp as credit_violations
     from market.deals.views import bp as deals
+    from market.health import bp as health
     from market.inbox.views import bp as inbox
     from market.listings.attachment_views import bp as attachments
     from market.listings.views import bp as listings
@@ -114,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         credit,
         credit_register,
         credit_violations,
+        health,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

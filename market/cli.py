@@ -48,11 +48,22 @@ def close_due() -> None:
     click.echo(f"Bidding closed on {count} lots.")
 
 
+RETRY_JOB = "market.deals.payments.retry_one"
+
+
 @payments_cli.command("retry")
 def retry() -> None:
-    """Authorise payments left pending while the gateway was unreachable."""
-    from market.deals.payments import retry_pending
+    """Authorise payments left pending while the gateway was unreachable. With a job queue
+    (MARKET_REDIS_URL), one job per payment: workers share them and one slow gateway call
+    holds up no other payment."""
+    from market import jobs
+    from market.deals.payments import pending_ids, retry_pending
 
+    if jobs.enabled():
+        ids = pending_ids()
+        queued = [i for i in ids if jobs.enqueue_once(jobs.job_id("payment", i), RETRY_JOB, i)]
+        click.echo(f"Queued {len(queued)} of {len(ids)} pending payments.")
+        return
     counts = retry_pending()
     click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "Nothing pending.")
 
@@ -221,3 +232,6 @@ def register_cli(app: Flask) -> None:
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)
+    from market.jobs import jobs_cli
+
+    app.cli.add_command(jobs_cli)

@@ -37,7 +37,32 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = 3600 * 8
-    RATELIMIT_STORAGE_URI = os.environ.get("MARKET_RATELIMIT_STORAGE_URI", "memory://")
+    # Redis (production profile, README "Production"): rate limits shared by every web
+    # process, the job queue, and the matching index's change notices. Empty: the demo's
+    # single machine without Redis (limits in memory, scheduled commands run by
+    # scripts/scheduler.sh, matching indexes polled).
+    REDIS_URL = os.environ.get("MARKET_REDIS_URL", "")
+    # Every key this deployment writes starts with it (one Redis may serve several).
+    REDIS_PREFIX = os.environ.get("MARKET_REDIS_PREFIX", "market")
+    RATELIMIT_STORAGE_URI = (
+        os.environ.get("MARKET_RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    )
+    RATELIMIT_KEY_PREFIX = REDIS_PREFIX
+    # Redis down: each process counts on its own in memory until Redis answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = RATELIMIT_STORAGE_URI != "memory://"
+    RATELIMIT_STORAGE_OPTIONS = (
+        {"socket_connect_timeout": 2, "socket_timeout": 3}
+        if RATELIMIT_STORAGE_URI.startswith("redis")
+        else {}
+    )
+    # `json`: one JSON object per log line, a line per request (the production profile);
+    # `plain`: Flask's and the development server's own lines.
+    LOG_FORMAT = os.environ.get("MARKET_LOG_FORMAT", "plain")
+    # Behind a load balancer or reverse proxy: how many of them set X-Forwarded-For/-Proto,
+    # so rate limits and logs see the client's address, not the balancer's. 0: none.
+    PROXY_HOPS = int(os.environ.get("MARKET_PROXY_HOPS", "0"))
+    # The production scheduler: how often it queues the scheduled commands.
+    SCHEDULER_SECONDS = float(os.environ.get("MARKET_SCHEDULER_SECONDS", "60"))
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("MARKET_LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     # The public manifest verification page, per address: a person scanning QR codes at a
@@ -87,3 +112,8 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"
     SERVER_NAME = "localhost"
+    REDIS_URL = ""  # a test that needs Redis configures its own app (tests/redis_support.py)
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
+    RATELIMIT_STORAGE_OPTIONS: dict = {}
+    LOG_FORMAT = "plain"

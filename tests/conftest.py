@@ -20,6 +20,7 @@ from market.config import TestConfig  # noqa: E402
 from market.extensions import db  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.localstripe_server import LocalStripe  # noqa: E402
+from tests.redis_support import redis_down, redis_on  # noqa: E402,F401  (fixtures)
 
 KEPT = ("parks", "code_editions", "waste_codes", "waste_aliases")
 WIPED = (

@@ -151,19 +151,26 @@ def _adopt(payment: Payment, intent: Intent) -> None:
         raise PaymentRefused(f"payment intent is {intent.status}")
 
 
-def retry_pending() -> dict[str, int]:
-    """For the scheduler: every pending payment gets another attempt."""
-    ids = (
+def pending_ids() -> list[int]:
+    return list(
         db.session.execute(
             db.select(Payment.id).where(Payment.status == P.PENDING).order_by(Payment.id)
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
+
+
+def retry_one(payment_id: int) -> str:
+    """One pending payment's attempt; its status after it ("busy": another worker has it).
+    Also a queued job of its own (`flask payments retry` with a job queue)."""
+    payment = process_payment(payment_id)
+    return payment.status if payment else "busy"
+
+
+def retry_pending() -> dict[str, int]:
+    """For the scheduler: every pending payment gets another attempt."""
     counts: dict[str, int] = {}
-    for payment_id in ids:
-        payment = process_payment(payment_id)
-        status = payment.status if payment else "busy"
+    for payment_id in pending_ids():
+        status = retry_one(payment_id)
         counts[status] = counts.get(status, 0) + 1
     return counts
 

@@ -6,12 +6,14 @@ listing and deal services mark the indexes dirty and the next ranking reads it; 
 ranking on another thread reads one whole snapshot, before or after the change). In other worker
 processes, by at most MATCHING_REFRESH_SECONDS (default 1 s) after the change is
 committed: each ranking first re-reads listings whose updated_at is newer than
-the last read minus a 60 s margin. A transaction that commits more than 60 s
-after it stamped updated_at is picked up by the full rebuild every
-MATCHING_REBUILD_SECONDS (default 600 s). A credit grade change is seen at once in
-every worker: it raises the grade version (market.credit), which each ranking compares
-with the one its index last read, and the refresh then re-reads the listings of every
-enterprise whose evaluation changed since the last read.
+the last read minus a 60 s margin. With Redis (MARKET_REDIS_URL) the re-read waits for
+a change notice instead of the interval (market.notices): the committing process
+announces after its commit, and the next ranking anywhere re-reads at once. A
+transaction that commits more than 60 s after it stamped updated_at is picked up by
+the full rebuild every MATCHING_REBUILD_SECONDS (default 600 s). A credit grade
+change is seen at once in every worker: it raises the grade version (market.credit),
+which each ranking compares with the one its index last read, and the refresh then
+re-reads the listings of every enterprise whose evaluation changed since the last read.
 """
 
 import threading
@@ -23,7 +25,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from market import clock
+from market import clock, notices
 from market.accounts.models import Enterprise, Licence, ParkMatchSettings
 from market.accounts.states import EnterpriseStatus
 from market.catalog.models import WasteCode
@@ -133,6 +135,7 @@ class _State:
     day: date
     dirty: bool = False
     grades: int = 0  # the credit grade version this index last read
+    notice: int | None = None  # the listing change notices it last read (None: no Redis)
 
 
 _lock = threading.Lock()
@@ -141,6 +144,7 @@ _states: dict[str, _State] = {}
 
 def _build(today: date) -> _State:
     started, grades = utcnow(), credit_queries.grade_version()
+    notice = notices.listings_version()  # read before the listings it covers
     demands = [demand_of(r, today) for r in _demand_rows(_open(DemandListing, today))]
     supplies = [supply_of(r, today) for r in _supply_rows(_open(SupplyListing, today))]
     now = time.monotonic()
@@ -152,10 +156,11 @@ def _build(today: date) -> _State:
         started,
         today,
         grades=grades,
+        notice=notice,
     )
 
 
-def _refresh(state: _State, today: date, grades: int) -> None:
+def _refresh(state: _State, today: date, grades: int, notice: int | None) -> None:
     started = utcnow()
     since = state.watermark - MARGIN
     regraded = db.select(Evaluation.enterprise_id).where(Evaluation.updated_at >= since)
@@ -169,7 +174,15 @@ def _refresh(state: _State, today: date, grades: int) -> None:
         gone = [r.id for r in changed if r.id not in live_ids]
         index.apply(live, gone)
     state.watermark, state.checked_at, state.dirty = started, time.monotonic(), False
-    state.grades = grades
+    state.grades, state.notice = grades, notice
+
+
+def _changed_elsewhere(state: _State, notice: int | None, now: float, every: float) -> bool:
+    """With change notices: when one arrived since the last read. Without them (no Redis,
+    or Redis unreadable): when the refresh interval has passed."""
+    if notice is not None:
+        return notice != state.notice
+    return now - state.checked_at >= every
 
 
 def _state(today: date) -> _State:
@@ -186,18 +199,18 @@ def _state(today: date) -> _State:
             state = _states[key] = _build(today)
         else:
             grades = credit_queries.grade_version()  # read before the listings it covers
-            if (
-                state.dirty
-                or grades != state.grades
-                or now - state.checked_at >= config["MATCHING_REFRESH_SECONDS"]
-            ):
-                _refresh(state, today, grades)
+            notice = notices.listings_version()
+            every = config["MATCHING_REFRESH_SECONDS"]
+            moved = grades != state.grades or _changed_elsewhere(state, notice, now, every)
+            if state.dirty or moved:
+                _refresh(state, today, grades, notice)
         return state
 
 
 def mark_dirty() -> None:
     """Called by the listing and deal services: this process's next ranking re-reads
-    changes."""
+    changes; other processes once the transaction commits (with Redis)."""
+    notices.listings_changed()
     for state in list(_states.values()):  # a copy: another thread may add a state
         state.dirty = True
 

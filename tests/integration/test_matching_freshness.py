@@ -162,3 +162,53 @@ def test_a_deal_and_its_cancellation_show_in_the_ranking_at_once(world, interval
     deals.cancel_deal(world.generator, deal.id)
     db.session.commit()
     assert _capacity_part(ranked, demand_id) == pytest.approx(12 / 20)
+
+
+# With Redis (the production profile): change notices instead of polling.
+
+
+def _notices() -> int:
+    from market import notices
+
+    return notices.listings_version()
+
+
+def test_with_redis_another_workers_change_shows_on_its_notice_not_by_polling(
+    world, intervals, redis_on
+):
+    from market import notices
+
+    intervals["MATCHING_REFRESH_SECONDS"] = 0  # polling would re-read on every ranking
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    draft = factories.demand(world.recycler, publish=False)
+    db.session.commit()
+    assert ids(lot) == []
+    _other_worker_opens(draft.id)
+    assert ids(lot) == []  # no notice yet: no re-read, however often it ranks
+    notices.announce_listings()  # what the other worker's commit sends
+    assert ids(lot) == [draft.id]
+
+
+def test_a_commit_that_changed_listings_sends_one_notice_after_it(world, redis_on):
+    from market.listings import services
+
+    demand = factories.demand(world.recycler)
+    db.session.commit()
+    before = _notices()
+    services.withdraw(world.recycler, demand)
+    assert _notices() == before  # not before the commit: another worker would read too early
+    db.session.commit()
+    assert _notices() == before + 1
+    db.session.commit()  # a later commit that changed no listing says nothing
+    assert _notices() == before + 1
+
+
+def test_with_redis_unreachable_the_index_polls_as_without_it(world, intervals, redis_down):
+    intervals["MATCHING_REFRESH_SECONDS"] = 0
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    draft = factories.demand(world.recycler, publish=False)
+    db.session.commit()
+    assert _notices() is None
+    assert ids(lot) == []
+    _other_worker_opens(draft.id)
+    assert ids(lot) == [draft.id]
