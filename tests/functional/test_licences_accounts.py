@@ -12,6 +12,7 @@ from market.accounts import licences, team
 from market.accounts.models import Invitation, Licence, PasswordReset, User
 from market.db import utcnow
 from market.extensions import db
+from market.uploads import Upload
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.functional.test_access import LOGIN, ROLES
@@ -280,7 +281,7 @@ def ids(admins):
         "x.pdf",
         "application/pdf",
     )
-    stored = licences.files.store(licences.files.Upload("x.pdf", PDF), licences.documents_folder())
+    stored = licences.DOCUMENTS.store(Upload("x.pdf", PDF))
     pending.document_path = stored.stored_path
     colleague = factories.user(admins.generator.enterprise)
     _row, invitation = team.invite(admins.generator, "invitee@x.example")
