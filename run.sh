@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command: install into .venv, start the local payment server (localstripe),
 # migrate, load the demo once, build the PDF fonts once, start the scheduler (bidding
-# deadlines, expiry, payment retries, overdue manifests every minute), serve on
+# deadlines, expiry, payment retries, overdue manifests, warning rules every minute), serve on
 # 127.0.0.1:5000. Ctrl-C stops all of it.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from market.manifests.views import bp as manifests
     from market.matching.views import bp as matching
     from market.views import bp as main
+    from market.warnings.views import bp as warnings
 
     for blueprint in (
         main,
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         credit,
         credit_register,
         credit_violations,
+        warnings,
     ):
         app.register_blueprint(blueprint)
     init_api(app)
@@ -110,6 +112,8 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from market import formatting
     from market.credit import labels
+    from market.warnings import labels as warning_labels
 
     formatting.register(app)
     labels.register(app)
+    warning_labels.register(app)

@@ -16,6 +16,7 @@ payments_cli = AppGroup("payments", help="Payments housekeeping.")
 deals_cli = AppGroup("deals", help="Deals.")
 manifests_cli = AppGroup("manifests", help="Transfer manifests.")
 credit_cli = AppGroup("credit", help="Credit grades (一表分级评价).")
+warnings_cli = AppGroup("warnings", help="Early warnings (预警).")
 
 
 @manifests_cli.command("fonts")
@@ -184,6 +185,28 @@ def credit_expire() -> None:
     click.echo(f"{len(expired)} grades expired, {len(reminded)} reminders sent.")
 
 
+@warnings_cli.command("run")
+@click.option("--park", "park_slug", default=None, help="One park only (its slug).")
+def warnings_run(park_slug: str | None) -> None:
+    """Run the warning rules: raise a warning once per new cause, close those whose cause
+    is gone where the rule says so, escalate answers past their day (run by a scheduler)."""
+    from market.accounts.models import Park
+    from market.warnings.services import RunCounts, run_all, run_park
+
+    if park_slug:
+        park = db.session.execute(db.select(Park).filter_by(slug=park_slug)).scalar_one_or_none()
+        if park is None:
+            raise click.ClickException(f"No park {park_slug}.")
+        counts: RunCounts = run_park(park.id)
+        db.session.commit()
+    else:
+        counts = run_all()
+    click.echo(
+        f"{counts.raised} warnings raised, {counts.auto_closed} closed by themselves,"
+        f" {counts.escalated} escalated."
+    )
+
+
 @users.command("token")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True)
@@ -203,7 +226,7 @@ def token(email: str, name: str) -> None:
 def register_cli(app: Flask) -> None:
     groups = (
         seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli,
-        credit_cli,
+        credit_cli, warnings_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)

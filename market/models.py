@@ -27,8 +27,13 @@ from market.manifests.models import (
     ParkCalendarDay,
     ParkManifestSettings,
 )
+from market.warnings.models import EarlyWarning, WarningEventRow, WarningFile, WarningSettings
 
 __all__ = [
+    "EarlyWarning",
+    "WarningEventRow",
+    "WarningFile",
+    "WarningSettings",
     "Appeal",
     "ChecklistItem",
     "CreditEventRow",

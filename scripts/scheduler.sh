@@ -2,14 +2,14 @@
 # The demo's scheduler: every minute (SCHEDULER_SECONDS), the housekeeping commands that a
 # production cron would run — close bidding past its deadline, expire listings past their
 # end date, retry payments left pending (so the deal page's "tried again automatically"
-# holds), flag manifests overdue. One failing command does not stop the others or the loop.
+# holds), flag manifests overdue, run the warning rules. One failing command does not stop the others or the loop.
 # run.sh starts it in the background and stops it with the demo; `--once` runs one round.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export FLASK_APP=${FLASK_APP:-wsgi}
 FLASK=${FLASK:-.venv/bin/flask}
 EVERY=${SCHEDULER_SECONDS:-60}
-COMMANDS=("bids close-due" "listings expire" "payments retry" "manifests overdue")
+COMMANDS=("bids close-due" "listings expire" "payments retry" "manifests overdue" "warnings run")
 
 round() {
   for cmd in "${COMMANDS[@]}"; do

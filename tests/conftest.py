@@ -23,6 +23,10 @@ from tests.localstripe_server import LocalStripe  # noqa: E402
 
 KEPT = ("parks", "code_editions", "waste_codes", "waste_aliases")
 WIPED = (
+    "warning_files",
+    "warning_events",
+    "warnings",
+    "park_warning_settings",
     "credit_events",
     "credit_evidence",
     "credit_appeals",
