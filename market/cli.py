@@ -125,6 +125,8 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     click.echo(f"Demo manifests and filings: {made or 'none'}")
     graded = ", ".join(f"{k} {v}" for k, v in sorted(builder.grades.items()))
     click.echo(f"Demo credit grades (through the grading workflow): {graded}")
+    warned = ", ".join(f"{k} {v}" for k, v in sorted(builder.warnings.items()))
+    click.echo(f"Demo warnings: {warned}")
 
 
 @catalog.command("load-national")

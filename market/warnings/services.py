@@ -197,10 +197,14 @@ def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) ->
     count = 0
     for row in list(open_rows):
         if (row.rule, row.cause_key) not in still:
-            WARNINGS.move(row, E.AUTO_CLOSE, note=_("The cause is gone."),
-                          values={"closed_on": today}, level=row.level)  # fmt: skip
+            close_by_itself(row, today)
             count += 1
     return count
+
+
+def close_by_itself(row: EarlyWarning, today: date) -> None:
+    WARNINGS.move(row, E.AUTO_CLOSE, note=_("The cause is gone."),
+                  values={"closed_on": today}, level=row.level)  # fmt: skip
 
 
 def escalate_overdue(park_id: int, today: date) -> int:
@@ -217,12 +221,17 @@ def escalate_overdue(park_id: int, today: date) -> int:
         row = lock(warning_id)
         if row.status not in (S.SENT, S.FORWARDED) or row.due_on is None or row.due_on >= today:
             continue  # moved meanwhile
-        level = rules.level_above(row.level)
-        note = _("Not answered by %(day)s.", day=row.due_on.isoformat())
-        WARNINGS.move(row, E.ESCALATE, note=note, values={"level": level, "due_on": None},
-                      level=level)  # fmt: skip
+        escalate(row)
         count += 1
     return count
+
+
+def escalate(row: EarlyWarning) -> None:
+    """One level up and back to the administrator: the answer day has passed."""
+    level = rules.level_above(row.level)
+    note = _("Not answered by %(day)s.", day=row.due_on.isoformat() if row.due_on else "—")
+    WARNINGS.move(row, E.ESCALATE, note=note, values={"level": level, "due_on": None},
+                  level=level)  # fmt: skip
 
 
 def run_park(park_id: int, today: date | None = None) -> RunCounts:
@@ -285,8 +294,7 @@ def _close_cause(park_id: int, rule: RuleKey, key: str, today: date) -> None:
         db.select(EarlyWarning).filter_by(park_id=park_id, rule=rule, cause_key=key)
     ).scalar_one_or_none()
     if row is not None and row.status in OPEN and row.auto_close:
-        WARNINGS.move(row, E.AUTO_CLOSE, note=_("The cause is gone."),
-                      values={"closed_on": today}, level=row.level)  # fmt: skip
+        close_by_itself(row, today)
 
 
 # ---- the loop ----------------------------------------------------------------------------
