@@ -8,7 +8,8 @@ categories at each of the three levels, and one for each state each level can re
 answered, waiting, escalated and then forwarded or rectified; medium: forwarded, rectified,
 accepted, returned; high: waiting or its outcome recorded), and a batch of older ones
 closed, so the console's closure rate is that of a park where most warnings are closed
-(about 85 %; Shandong closed 97.4 %). The demo parks flag a lot after 30 days without a bid (all demo lots are a fortnight old).
+(about 85 %; Shandong closed 97.4 %). The demo parks flag a lot after 30 days without a
+bid (all demo lots are a fortnight old).
 """
 
 import random
