@@ -31,7 +31,7 @@ class FilterForm(FlaskForm):
         self.category.choices = choices(("", _l("any")), *labels.CATEGORIES.items())
         self.level.choices = choices(("", _l("any")), *labels.LEVELS.items())
         self.status.choices = choices(
-            ("open", _l("open")), ("", _l("any")), *labels.STATUSES.items()
+            ("open", _l("not closed")), ("", _l("any")), *labels.STATUSES.items()
         )
 
 

@@ -203,8 +203,7 @@ def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) ->
 
 
 def close_by_itself(row: EarlyWarning, today: date) -> None:
-    WARNINGS.move(row, E.AUTO_CLOSE, note=_("The cause is gone."),
-                  values={"closed_on": today}, level=row.level)  # fmt: skip
+    WARNINGS.move(row, E.AUTO_CLOSE, values={"closed_on": today}, level=row.level)
 
 
 def escalate_overdue(park_id: int, today: date) -> int:
@@ -229,8 +228,8 @@ def escalate_overdue(park_id: int, today: date) -> int:
 def escalate(row: EarlyWarning) -> None:
     """One level up and back to the administrator: the answer day has passed."""
     level = rules.level_above(row.level)
-    note = _("Not answered by %(day)s.", day=row.due_on.isoformat() if row.due_on else "—")
-    WARNINGS.move(row, E.ESCALATE, note=note, values={"level": level, "due_on": None},
+    # System steps carry no note: the page words them in the reader's language.
+    WARNINGS.move(row, E.ESCALATE, values={"level": level, "due_on": None},
                   level=level)  # fmt: skip
 
 
