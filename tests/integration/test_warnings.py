@@ -381,3 +381,24 @@ def test_signing_a_late_receipt_closes_its_warning(world):
     trip.receive(manifest)
     db.session.refresh(row)
     assert row.status == S.AUTO_CLOSED
+
+
+# ---- the scheduled command ---------------------------------------------------------------
+
+
+def test_flask_warnings_run_raises_once_and_says_what_it_did(app, world):
+    stale_lot(world)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["warnings", "run"])
+    assert first.exit_code == 0 and first.output.startswith("1 warnings raised"), first.output
+    again = runner.invoke(args=["warnings", "run", "--park", "north"])
+    assert again.exit_code == 0 and again.output.startswith("0 warnings raised"), again.output
+    assert runner.invoke(args=["warnings", "run", "--park", "nowhere"]).exit_code != 0
+    assert db.session.execute(db.select(db.func.count(EarlyWarning.id))).scalar() == 1
+
+
+def test_the_scheduler_runs_the_warning_rules():
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "scheduler.sh"
+    assert '"warnings run"' in script.read_text(encoding="utf-8")
