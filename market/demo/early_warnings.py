@@ -120,6 +120,11 @@ class ParkWarnings:
             db.session.commit()
         if row is None:
             return None
+        if path != "auto_closed":
+            # A made-up cause is never found by the rules; without this the first
+            # scheduled run would close it as gone.
+            row.auto_close = False
+            db.session.commit()
         self.walk(row, path, start, enterprise)
         self.counts[path] = self.counts.get(path, 0) + 1
         return row

@@ -192,6 +192,7 @@ def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) ->
             EarlyWarning.park_id == park_id,
             EarlyWarning.rule.in_([r.value for r in closing]),
             EarlyWarning.status.in_([s.value for s in OPEN]),
+            EarlyWarning.auto_close.is_(True),  # as recorded when it was raised
         )
     ).scalars()
     count = 0

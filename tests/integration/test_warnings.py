@@ -402,3 +402,14 @@ def test_the_scheduler_runs_the_warning_rules():
 
     script = Path(__file__).resolve().parents[2] / "scripts" / "scheduler.sh"
     assert '"warnings run"' in script.read_text(encoding="utf-8")
+
+
+def test_a_warning_recorded_as_not_closing_by_itself_stays_open(world):
+    lot = stale_lot(world)
+    services.run_park(park_id(world))
+    row = db.session.execute(db.select(EarlyWarning)).scalar_one()
+    row.auto_close = False
+    factories.bid(factories.bidder(), lot)
+    db.session.commit()
+    assert services.run_park(park_id(world)).auto_closed == 0
+    assert row.status == S.SENT

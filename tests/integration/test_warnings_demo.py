@@ -35,3 +35,9 @@ def test_the_demo_shows_every_category_level_and_state_in_each_park(ctx):
 
     for park_id in park_ids:
         assert services.escalate_overdue(park_id, clock.today()) == 0
+    # … and the scheduled run closes none of the made-up ones as gone.
+    before = {w.id: w.status for w in db.session.execute(db.select(EarlyWarning)).scalars()}
+    for park_id in park_ids:
+        services.run_park(park_id)
+    after = {w.id: w.status for w in db.session.execute(db.select(EarlyWarning)).scalars()}
+    assert after == before
