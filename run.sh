@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command: install into .venv, start the local payment server (localstripe),
 # migrate, load the demo once, build the PDF fonts once, start the scheduler (bidding
-# deadlines, expiry, payment retries, overdue manifests, match digests every minute), serve on
+# deadlines, expiry, payment retries, overdue manifests, match digests, warning rules, grade
+# expiry every minute), serve on
 # 127.0.0.1:5000. Ctrl-C stops all of it.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from market.manifests.views import bp as manifests
     from market.matching.views import bp as matching
     from market.views import bp as main
+    from market.warnings.views import bp as warnings
 
     for blueprint in (
         main,
@@ -134,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
         credit_register,
         credit_violations,
         health,
+        warnings,
     ):
         app.register_blueprint(blueprint)
     init_api(app)
@@ -143,7 +145,9 @@ def register_template_helpers(app: Flask) -> None:
     from market import formatting
     from market.accounts import labels as account_labels
     from market.credit import labels
+    from market.warnings import labels as warning_labels
 
     formatting.register(app)
     labels.register(app)
     account_labels.register(app)
+    warning_labels.register(app)

@@ -18,6 +18,7 @@ deals_cli = AppGroup("deals", help="Deals.")
 manifests_cli = AppGroup("manifests", help="Transfer manifests.")
 credit_cli = AppGroup("credit", help="Credit grades (一表分级评价).")
 matching_cli = AppGroup("matching", help="Matching outreach.")
+warnings_cli = AppGroup("warnings", help="Early warnings (预警).")
 
 
 @manifests_cli.command("fonts")
@@ -138,6 +139,8 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     graded = ", ".join(f"{k} {v}" for k, v in sorted(builder.grades.items()))
     click.echo(f"Demo credit grades (through the grading workflow): {graded}")
     click.echo(f"Demo thread messages: {builder.messages}")
+    warned = ", ".join(f"{k} {v}" for k, v in sorted(builder.warnings.items()))
+    click.echo(f"Demo warnings: {warned}")
 
 
 @catalog.command("load-national")
@@ -209,6 +212,28 @@ def digest() -> None:
     click.echo(f"{count} match digests sent for {clock.today().isoformat()}.")
 
 
+@warnings_cli.command("run")
+@click.option("--park", "park_slug", default=None, help="One park only (its slug).")
+def warnings_run(park_slug: str | None) -> None:
+    """Run the warning rules: raise a warning once per new cause, close those whose cause
+    is gone where the rule says so, escalate answers past their day (run by a scheduler)."""
+    from market.accounts.models import Park
+    from market.warnings.services import RunCounts, run_all, run_park
+
+    if park_slug:
+        park = db.session.execute(db.select(Park).filter_by(slug=park_slug)).scalar_one_or_none()
+        if park is None:
+            raise click.ClickException(f"No park {park_slug}.")
+        counts: RunCounts = run_park(park.id)
+        db.session.commit()
+    else:
+        counts = run_all()
+    click.echo(
+        f"{counts.raised} warnings raised, {counts.auto_closed} closed by themselves,"
+        f" {counts.escalated} escalated."
+    )
+
+
 @users.command("token")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True)
@@ -228,7 +253,7 @@ def token(email: str, name: str) -> None:
 def register_cli(app: Flask) -> None:
     groups = (
         seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli,
-        credit_cli, matching_cli,
+        credit_cli, matching_cli, warnings_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)

@@ -44,11 +44,16 @@ from market.manifests.models import (
     ParkManifestSettings,
 )
 from market.matching.models import BidInvitation, MatchDigest, MatchNotice
+from market.warnings.models import EarlyWarning, WarningEventRow, WarningFile, WarningSettings
 
 __all__ = [
     "BidInvitation",
     "MatchDigest",
     "MatchNotice",
+    "EarlyWarning",
+    "WarningEventRow",
+    "WarningFile",
+    "WarningSettings",
     "Appeal",
     "ChecklistItem",
     "CreditEventRow",

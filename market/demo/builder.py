@@ -19,6 +19,7 @@ from market.config import ROOT
 from market.deals.models import Payment
 from market.demo import evidence
 from market.demo.conversations import seed_conversations
+from market.demo.early_warnings import ParkWarnings
 from market.demo.facilitation import seed_facilitation
 from market.demo.grading import ParkGrading
 from market.demo.licences import seed_reviews
@@ -316,7 +317,8 @@ class DemoBuilder:
 def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
     """Enterprises, listings, bids and deals as of OPENED_DAYS_AGO, a year of filings
     back-filed that day, then the manifests on the days since (`market.demo.transfers`),
-    then the credit grades through the grading workflow (`market.demo.grading`)."""
+    then the credit grades through the grading workflow (`market.demo.grading`), then the
+    warnings: the rules' own findings and the loop in every state (`market.demo.early_warnings`)."""
     data = json.loads((SEEDS / "demo" / "parks.json").read_text(encoding="utf-8"))
     with clock_at(beijing(OPENED_DAYS_AGO, 9)):
         builder = DemoBuilder(data, seed=seed, today=today)
@@ -341,6 +343,12 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
             builder.grades[what] = builder.grades.get(what, 0) + n
     builder.facilitation = seed_facilitation(trader)
     builder.messages = sum(seed_conversations(park) for park in demo_parks())
+    builder.warnings = {}
+    for park in demo_parks():
+        park_warnings = ParkWarnings(builder.rng, park)
+        park_warnings.run()
+        for what, n in park_warnings.counts.items():
+            builder.warnings[what] = builder.warnings.get(what, 0) + n
     builder.deals = payment_states()
     builder.manifests = {}
     for park in parks:

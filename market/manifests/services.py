@@ -325,7 +325,15 @@ def sign_receipt(user: User, manifest_id: int, data: ReceiptInput) -> Manifest:
     add_version(manifest, 1, user, "")
     _tell_receipt(manifest)
     settle_if_done(manifest.deal_id, user)
+    _check_warnings(manifest)
     return manifest
+
+
+def _check_warnings(manifest: Manifest) -> None:
+    """The warning rules about this receipt (weight, licence) at once, not at the next run."""
+    from market.warnings.services import after_receipt
+
+    after_receipt(manifest)
 
 
 def _explain(manifest: Manifest, user: User, note: str) -> None:

@@ -75,3 +75,19 @@ def test_only_the_cli_uses_the_demo_and_nothing_but_tests_imports_the_app():
 @pytest.mark.parametrize("pure", ["market.geo", "market.clock", "market.lifecycle"])
 def test_pure_modules_import_no_other_market_module(pure):
     assert _graph()[pure] == set()
+
+
+# Pure cores may lean on other pure cores only (the working-day calendar, the lifecycle).
+PURE_CORES = {
+    "market.warnings.rules": {"market.manifests.workdays"},
+    "market.warnings.states": {"market.lifecycle", "market.warnings.rules"},
+}
+
+
+@pytest.mark.parametrize("pure", sorted(PURE_CORES))
+def test_pure_cores_reach_only_other_pure_modules(pure):
+    graph = _graph()
+    allowed = set(PURE_CORES[pure])
+    for dep in list(allowed):
+        allowed |= _reach(graph, dep)
+    assert _reach(graph, pure) <= allowed | {"market.manifests", "market.warnings"}

@@ -1,0 +1,1 @@
+"""Early warnings (预警): rules, lifecycle, the park console and the enterprise answer."""
