@@ -8,6 +8,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from market.extensions import db
 from tests import dashboard_world
 from tests.conftest import login
 
@@ -38,7 +39,7 @@ def csv_rows(client, path: str) -> list[list[str]]:
 
 FIGURES = ("enterprises", "generators", "recyclers", "transporters", "open supply",
            "open demand", "deals", "median days", "tonnes", "started", "closed", "closure %",
-           "utilisation %")  # fmt: skip
+           "utilisation %", "warnings open", "warnings closed")  # fmt: skip
 
 
 def figures(client, args: str) -> dict[str, str]:
@@ -63,6 +64,22 @@ def test_headline_figures_are_worked_out_from_the_rows(client, park, admin):
     assert got["closed"] == "2"
     assert got["closure %"] == "66.7"
     assert got["utilisation %"] == "70.0"  # (10 + 4) / 20
+    assert (got["warnings open"], got["warnings closed"]) == ("0", "0")
+
+
+def test_warnings_raised_in_the_period_count_open_and_closed(client, world, park, admin):
+    from market.uploads import Upload
+    from market.warnings import services
+    from tests.integration.test_warnings import PNG, raised
+
+    raised(world, "low", key="a")
+    answered = raised(world, "low", key="b")
+    services.respond(world.generator, answered.id, "已整改", [Upload("a.png", PNG)])
+    db.session.commit()
+    assert figures(client, park.args())["warnings open"] == "0"  # the period ended 10 days ago
+    got = figures(client, "period=month")
+    assert (got["warnings open"], got["warnings closed"]) == ("1", "1")
+    assert "50.0%" in page(client, "/admin/?period=month")
 
 
 def test_grade_distribution_counts_the_ungraded(client, park, admin):
