@@ -1,0 +1,100 @@
+"""The whole journey in Chromium, one ordered test: two enterprises register through the
+pages, trade, pay, move the waste under a manifest (the transporter on a phone), close the
+deal, and two park administrators publish a credit grade that changes the match ranking.
+Each step leaves a screenshot in the artefacts folder (see conftest.py)."""
+
+from datetime import timedelta
+
+import pytest
+
+from market import clock
+from market.accounts import uscc
+
+PASSWORD = "e2e-pass-2026-x"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PHONE = {"width": 390, "height": 844}
+
+
+def submit(page, field: str) -> None:
+    """Click the submit button of the form holding the field named `field`."""
+    page.locator(f"form:has([name='{field}']) button:not([type=button])").last.click()
+    page.wait_for_load_state()
+
+
+def no_form_errors(page) -> None:
+    errors = page.locator(".invalid-feedback:visible, .alert-danger:visible")
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def login(page, base: str, email: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("[name=email]", email)
+    page.fill("[name=password]", PASSWORD if "@co" in email else "correct-horse-42")
+    submit(page, "password")
+    assert "/login" not in page.url, page.inner_text("body")[:500]
+
+
+def register(page, base: str, name: str, code: str, role: str, email: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/register")
+    page.fill("[name=name]", name)
+    page.fill("[name=uscc]", code)
+    page.check(f"[name=roles][value={role}]")
+    page.fill("[name=address]", "经开区测试路8号")
+    page.fill("[name=contact_name]", "李工")
+    page.fill("[name=contact_phone]", "13900000000")
+    page.fill("[name=user_name]", "李工")
+    page.fill("[name=email]", email)
+    page.fill("[name=password]", PASSWORD)
+    page.fill("[name=confirm]", PASSWORD)
+    submit(page, "uscc")
+    no_form_errors(page)
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.set_default_timeout(15_000)
+    yield p
+    context.close()
+
+
+def test_the_whole_journey(live_server, page, browser, shot):
+    base = live_server
+    today = clock.today()
+
+    # 1. a generator and a recycler register through the pages
+    register(page, base, "华东精密机械有限公司", uscc.make("91", "110115", "MA0E2E001"),
+             "generator", "gen@co.example")  # fmt: skip
+    shot(page, "generator-registered")
+    register(page, base, "绿源再生资源有限公司", uscc.make("91", "110115", "MA0E2E002"),
+             "recycler", "rec@co.example")  # fmt: skip
+    shot(page, "recycler-registered")
+
+    # 2. the recycler files its licence; a park administrator approves it
+    page.goto(f"{base}/account/licences")
+    page.click("details summary.btn-success")
+    page.fill("[name=number]", "鲁危废 E2E-001")
+    page.fill("[name=codes]", "900-214-08")
+    page.fill("[name=capacity_t]", "5000")
+    page.fill("[name=valid_from]", str(today - timedelta(days=30)))
+    page.fill("[name=valid_until]", str(today + timedelta(days=365)))
+    page.set_input_files("[name=document]", files=[
+        {"name": "licence.pdf", "mimeType": "application/pdf", "buffer": PDF}])  # fmt: skip
+    submit(page, "number")
+    no_form_errors(page)
+    shot(page, "licence-filed")
+    login(page, base, "admin1@e2e.example")
+    page.goto(f"{base}/admin/licences")
+    page.locator("a:has-text('绿源再生资源')").first.click()
+    page.locator("button[formaction*='approve']").click()
+    page.wait_for_load_state()
+    no_form_errors(page)
+    shot(page, "licence-approved")
+
+    # 3. the generator posts a supply lot; the recycler a demand listing
+    login(page, base, "gen@co.example")
+    page.goto(f"{base}/listings/supply/new")
+    shot(page, "supply-form")
