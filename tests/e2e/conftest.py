@@ -102,6 +102,8 @@ class Shots:
 
     def __init__(self):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for old in ARTIFACTS.glob("*.png"):
+            old.unlink()
         self.n = 0
         self.started = time.monotonic()
 

@@ -97,4 +97,51 @@ def test_the_whole_journey(live_server, page, browser, shot):
     # 3. the generator posts a supply lot; the recycler a demand listing
     login(page, base, "gen@co.example")
     page.goto(f"{base}/listings/supply/new")
-    shot(page, "supply-form")
+    page.fill("[name=waste_code]", "900-214-08")
+    page.fill("[name=local_name]", "废机油")
+    page.fill("[name=title]", "废机油 5 吨（E2E）")
+    page.fill("[name=quantity]", "5")
+    page.fill("[name=asking_price_yuan]", "1500")
+    submit(page, "waste_code")
+    no_form_errors(page)
+    lot_url = page.url
+    shot(page, "supply-published")
+
+    login(page, base, "rec@co.example")
+    page.goto(f"{base}/listings/demand/new")
+    page.fill("[name=waste_codes]", "900-214-08")
+    page.fill("[name=title]", "收购废机油（E2E）")
+    page.select_option("[name=licence_id]", index=1)
+    page.fill("[name=remaining_capacity_t]", "200")
+    page.fill("[name=service_radius_km]", "100")
+    submit(page, "waste_codes")
+    no_form_errors(page)
+    shot(page, "demand-published")
+
+    # 4. one-click match from the lot, then the recycler bids
+    page.goto(lot_url)
+    page.fill("[name=price_yuan]", "1600")
+    page.fill("[name=quantity_t]", "5")
+    submit(page, "price_yuan")
+    no_form_errors(page)
+    shot(page, "bid-placed")
+
+    login(page, base, "gen@co.example")
+    page.goto(lot_url)
+    page.locator("a.btn-success[href*='/matching/']").click()
+    page.wait_for_load_state()
+    assert "绿源再生资源" in page.inner_text("main")
+    match_url = page.url
+    shot(page, "one-click-match")
+
+    # 5. the generator accepts the bid (a confirmation page), the recycler pays by card
+    page.goto(lot_url)
+    page.locator("a[href*='/accept']").first.click()
+    page.wait_for_load_state()
+    shot(page, "accept-confirm")
+    if page.locator("[name=confirm]").count():
+        page.check("[name=confirm]")
+    submit(page, "csrf_token")
+    no_form_errors(page)
+    deal_url = page.url
+    shot(page, "deal-made")
