@@ -145,3 +145,21 @@ def test_the_whole_journey(live_server, page, browser, shot):
     no_form_errors(page)
     deal_url = page.url
     shot(page, "deal-made")
+
+    login(page, base, "rec@co.example")
+    # Test mode: acceptance authorises the payer's test card at once (localstripe), so
+    # the card page has nothing due; the recycler sees the authorisation on the deal.
+    page.goto(deal_url)
+    assert "已授权" in page.inner_text("main")
+    shot(page, "payment-authorised")
+
+    # 6. the generator starts a manifest: its signature and the declared weight
+    login(page, base, "gen@co.example")
+    page.goto(deal_url)
+    page.fill("[name=declared_kg]", "5000")
+    page.fill("[name=packaging]", "200 L 铁桶")
+    page.fill("[name=package_count]", "25")
+    submit(page, "declared_kg")
+    no_form_errors(page)
+    manifest_url = page.url
+    shot(page, "manifest-started")
