@@ -17,7 +17,8 @@ PHONE = {"width": 390, "height": 844}
 
 def submit(page, field: str) -> None:
     """Click the submit button of the form holding the field named `field`."""
-    page.locator(f"form:has([name='{field}']) button:not([type=button])").last.click()
+    sel = field if field.startswith("[") else f"[name='{field}']"
+    page.locator(f"form:has({sel}) button:not([type=button])").last.click()
     page.wait_for_load_state()
 
 
@@ -131,7 +132,6 @@ def test_the_whole_journey(live_server, page, browser, shot):
     page.locator("a.btn-success[href*='/matching/']").click()
     page.wait_for_load_state()
     assert "绿源再生资源" in page.inner_text("main")
-    match_url = page.url
     shot(page, "one-click-match")
 
     # 5. the generator accepts the bid (a confirmation page), the recycler pays by card
@@ -163,3 +163,45 @@ def test_the_whole_journey(live_server, page, browser, shot):
     no_form_errors(page)
     manifest_url = page.url
     shot(page, "manifest-started")
+
+    # 7. the transporter signs the pickup on a 390 px phone
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                device_scale_factor=2)  # fmt: skip
+    driver = phone.new_page()
+    driver.set_default_timeout(15_000)
+    login(driver, base, "driver@e2e.example")
+    driver.goto(f"{base}/manifests/transport")
+    shot(driver, "phone-transport-list")
+    driver.locator("details summary:has-text('签字起运')").first.click()
+    driver.fill("[name$=plate]", "京A·12345")
+    driver.fill("[name$=driver_name]", "张师傅")
+    driver.fill("[name$=driver_phone]", "13700000000")
+    shot(driver, "phone-pickup-form")
+    submit(driver, "[name$=plate]")
+    no_form_errors(driver)
+    width = driver.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the manifest page scrolls sideways on a phone: {width}px"
+    shot(driver, "phone-pickup-signed")
+    phone.close()
+
+    # 8. the recycler weighs, receives and closes the manifest
+    login(page, base, "rec@co.example")
+    page.goto(manifest_url)
+    page.fill("[name$=received_kg]", "4800")  # short of the deal: the generator completes it
+    submit(page, "[name$=received_kg]")
+    no_form_errors(page)
+    shot(page, "manifest-received-closed")
+
+    # 9. the generator completes the deal (a confirm dialog) and the payment is captured
+    login(page, base, "gen@co.example")
+    page.goto(deal_url)
+    page.click("details#complete summary")
+    page.check("details#complete [type=checkbox]")
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    page.locator("details#complete form button").click()
+    page.wait_for_load_state()
+    assert dialogs, "completing the deal asks for confirmation first"
+    no_form_errors(page)
+    assert "已扣款 ¥7,680.00" in page.inner_text("main")  # 4.8 t × ¥1,600
+    shot(page, "deal-complete-payment-captured")
