@@ -73,6 +73,7 @@ def live_server():
     try:
         line = proc.stdout.readline()
         if "READY" not in line:
+            proc.wait(10)
             log.seek(0)
             raise RuntimeError(f"the e2e server did not start:\n{log.read()[-3000:]}")
         yield f"http://127.0.0.1:{port}"

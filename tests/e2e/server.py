@@ -9,6 +9,7 @@ Prints READY when it serves.
 
 import os
 import sys
+from decimal import Decimal
 
 
 def main(port: int, db_path: str, stripe_url: str) -> None:
@@ -33,6 +34,20 @@ def main(port: int, db_path: str, stripe_url: str) -> None:
             factories.user(admin_of=north, email=email)
         carrier = factories.enterprise(("transporter",), name="顺达危货运输有限公司")
         factories.user(carrier, email="driver@e2e.example")
+        # A rival recycler already graded B: it outranks an ungraded newcomer until the
+        # newcomer's own grade is published.
+        rival = factories.enterprise(("recycler",), name="恒信环保科技有限公司")
+        rival_licence = factories.licence(rival, codes=("900-214-08",))
+        factories.graded(rival, "B")
+        rival_user = factories.user(rival, email="rival@e2e.example")
+        factories.demand(
+            rival_user,
+            waste_codes=["900-214-08"],
+            title="常年回收废矿物油",
+            service_radius_km=100,
+            remaining_capacity_t=Decimal("200"),
+            licence_id=rival_licence.id,
+        )
         db.session.commit()
     server = make_server("127.0.0.1", port, app, threaded=True)
     print("READY", flush=True)
