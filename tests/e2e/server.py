@@ -15,6 +15,7 @@ from decimal import Decimal
 def main(port: int, db_path: str, stripe_url: str) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
     os.environ["MARKET_STRIPE_API_BASE"] = stripe_url
+    os.environ["MARKET_REDIS_URL"] = ""  # one process: limits in memory, no change notices
     os.environ["MARKET_LOGIN_RATE_LIMIT"] = "1000 per minute"
     os.environ.setdefault("MARKET_SECRET_KEY", "e2e-secret")
     from flask_migrate import upgrade

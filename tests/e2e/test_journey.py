@@ -10,6 +10,8 @@ import pytest
 from market import clock
 from market.accounts import uscc
 
+pytestmark = pytest.mark.e2e
+
 PASSWORD = "e2e-pass-2026-x"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PHONE = {"width": 390, "height": 844}
