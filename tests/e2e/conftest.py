@@ -51,6 +51,14 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"e2e skipped: {SKIP_REASON}"))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so a fixture can tell that its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 def pytest_terminal_summary(terminalreporter):
     if SKIP_REASON and any(
         "e2e" in str(r.nodeid) for r in terminalreporter.stats.get("skipped", [])

@@ -65,11 +65,16 @@ def register(page, base: str, name: str, code: str, role: str, email: str) -> No
 
 
 @pytest.fixture()
-def page(browser):
+def page(browser, request, shot):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     p = context.new_page()
     p.set_default_timeout(15_000)
     yield p
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        for other in context.browser.contexts:  # the phone's page too, if still open
+            for open_page in other.pages:
+                shot(open_page, "FAILED-here")
     context.close()
 
 
