@@ -9,6 +9,7 @@ import pytest
 
 from market import clock
 from market.accounts import uscc
+from tests import factories
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,8 @@ def login(page, base: str, email: str) -> None:
     page.context.clear_cookies()
     page.goto(f"{base}/login")
     page.fill("[name=email]", email)
-    page.fill("[name=password]", PASSWORD if "@co" in email else "correct-horse-42")
+    # @co.example: registered through the pages; @e2e.example: made by tests/e2e/server.py
+    page.fill("[name=password]", PASSWORD if "@co." in email else factories.PASSWORD)
     submit(page, "password")
     assert "/login" not in page.url, page.inner_text("body")[:500]
 
