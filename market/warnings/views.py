@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from market import clock
 from market.accounts.auth import member_required, park_admin_required
 from market.accounts.views import form_error
-from market.credit.files import Upload, max_bytes
+from market.credit.files import max_bytes, upload_of
 from market.errors import DomainError
 from market.extensions import db
 from market.warnings import forms, queries, services
@@ -55,7 +55,7 @@ def answer(warning_id: int):
     form = forms.AnswerForm()
     if not form.validate_on_submit():
         return _refused(warning_id, answer_form=form)
-    uploads = [Upload.from_storage(f) for f in form.files.data or [] if f and f.filename]
+    uploads = [upload_of(f) for f in form.files.data or [] if f and f.filename]
     try:
         row = services.respond(current_user, warning_id, form.answer.data, uploads)
     except DomainError as exc:
