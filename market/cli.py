@@ -1,5 +1,5 @@
 """Command-line: flask seed, catalog, listings, users, bids, payments, deals, manifests, credit,
-matching."""
+matching, backup."""
 
 import click
 from flask import Flask
@@ -18,6 +18,7 @@ deals_cli = AppGroup("deals", help="Deals.")
 manifests_cli = AppGroup("manifests", help="Transfer manifests.")
 credit_cli = AppGroup("credit", help="Credit grades (一表分级评价).")
 matching_cli = AppGroup("matching", help="Matching outreach.")
+backup_cli = AppGroup("backup", help="Back up and restore the database and uploaded files.")
 
 
 @manifests_cli.command("fonts")
@@ -225,10 +226,76 @@ def token(email: str, name: str) -> None:
     click.echo(plain)
 
 
+@backup_cli.command("create")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Archive to write (default instance/backups/market-<UTC time>.tar.gz).",
+)
+def backup_create(to: str | None) -> None:
+    """Write one .tar.gz: the database (consistent while the app runs), the uploaded files
+    and a manifest with the alembic revision, the time and each part's sha256."""
+    from market.backup import BackupError, create
+
+    try:
+        path, manifest = create(to)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    files = sum(manifest["stores"].values())
+    click.echo(
+        f"Backup written: {path} ({manifest['database']} at revision "
+        f"{manifest['alembic_revision']}, {files} uploaded files, {path.stat().st_size} bytes)."
+    )
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path())
+@click.option("--yes", is_flag=True, help="Replace the database and files without asking.")
+def backup_restore(path: str, yes: bool) -> None:
+    """Replace the database and uploaded files with an archive's, after checking every
+    checksum and the revision; then verify every manifest chain. Stop the web processes and
+    workers first."""
+    from pathlib import Path
+
+    from market.backup import BackupError, database_kind, restore
+
+    try:
+        kind = database_kind()
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if not Path(path).is_file():
+        raise click.ClickException(f"No file {path}.")
+    if not yes:
+        click.confirm(
+            f"Replace this {kind} database ({db.engine.url.render_as_string()}) and every "
+            "uploaded file with the archive's?",
+            abort=True,
+        )
+    try:
+        done = restore(Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {path}: database at revision {done.revision}.")
+    if done.migrated_to:
+        click.echo(f"Migrated up to this code's revision {done.migrated_to}.")
+    for name, count in sorted(done.files.items()):
+        click.echo(f"  {name}: {count} files")
+    from market.manifests.services import verify_chains
+
+    problems = verify_chains()
+    for problem in problems:
+        click.echo(f"TAMPERED {problem}")
+    if problems:
+        raise click.ClickException(f"Restored, but {len(problems)} manifests fail verification.")
+    click.echo("Every manifest chain verifies.")
+
+
 def register_cli(app: Flask) -> None:
     groups = (
         seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli,
-        credit_cli, matching_cli,
+        credit_cli, matching_cli, backup_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)
