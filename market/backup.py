@@ -209,6 +209,8 @@ def inspect(path: Path, into: Path) -> dict:
         )
     revision = manifest.get("alembic_revision")
     known, head = known_revisions()
+    if revision is None:
+        raise BackupError("The archive's database was never migrated (no alembic revision).")
     if revision not in known:
         raise BackupError(
             f"The archive's database is at revision {revision}, which this code's migrations "
@@ -287,7 +289,7 @@ def restore(path: Path) -> Restored:
         manifest = inspect(path, unpacked)
         kind = manifest["database"]
         if kind == "postgresql":
-            _tool("pg_restore")  # before anything changes
+            _tool("pg_restore"), _tool("psql")  # before anything changes
         db.session.remove()
         db.engine.dispose()  # no pooled connection keeps the old schema or file open
         dump = unpacked / DUMPS[kind]
@@ -317,9 +319,23 @@ def _load_sqlite(dump: Path) -> None:
 
 
 def _load_postgresql(dump: Path) -> None:
+    """pg_restore --clean --if-exists writes the restore as SQL; psql runs it in one
+    transaction after emptying the public schema, so tables a newer migration added do not
+    outlive an older archive, and a failure anywhere leaves the database as it was."""
     address, env = _libpq(db.engine.url)
+    script = dump.with_suffix(".sql")
     args = [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges"]
-    _run([*args, "--single-transaction", "--dbname", address, str(dump)], env)
+    _run([*args, "--file", str(script), str(dump)], env)
+    psql = [
+        _tool("psql"),
+        "--no-psqlrc",
+        "--quiet",
+        "--single-transaction",
+        "-v",
+        "ON_ERROR_STOP=1",
+    ]
+    empty = "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
+    _run([*psql, "--dbname", address, "-c", empty, "-f", str(script)], env)
 
 
 def _restore_files(root: Path, names: dict) -> dict[str, int]:
