@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -281,12 +282,15 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, into: Path) -> str:
     return digest.hexdigest()
 
 
-def restore(path: Path) -> Restored:
+def restore(path: Path, confirm: Callable[[dict], None] | None = None) -> Restored:
     """Replace the database and the upload folders with the archive's, then bring the
-    database up to this code's migrations. Nothing changes when the archive is refused."""
+    database up to this code's migrations. Nothing changes when the archive is refused, or
+    when `confirm` (called with the checked archive's manifest) raises."""
     with tempfile.TemporaryDirectory(prefix="market-restore-") as tmp:
         unpacked = Path(tmp)
         manifest = inspect(path, unpacked)
+        if confirm is not None:
+            confirm(manifest)
         kind = manifest["database"]
         if kind == "postgresql":
             _tool("pg_restore"), _tool("psql")  # before anything changes

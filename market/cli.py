@@ -237,7 +237,7 @@ def token(email: str, name: str) -> None:
 def backup_create(to: str | None) -> None:
     """Write one .tar.gz: the database (consistent while the app runs), the uploaded files
     and a manifest with the alembic revision, the time and each part's sha256."""
-    from market.backup import BackupError, create
+    from market.backup import KINDS, BackupError, create
 
     try:
         path, manifest = create(to)
@@ -245,7 +245,7 @@ def backup_create(to: str | None) -> None:
         raise click.ClickException(str(error)) from error
     files = sum(manifest["stores"].values())
     click.echo(
-        f"Backup written: {path} ({manifest['database']} at revision "
+        f"Backup written: {path} ({KINDS[manifest['database']]} at revision "
         f"{manifest['alembic_revision']}, {files} uploaded files, {path.stat().st_size} bytes)."
     )
 
@@ -259,29 +259,28 @@ def backup_restore(path: str, yes: bool) -> None:
     workers first."""
     from pathlib import Path
 
-    from market.backup import BackupError, database_kind, restore
+    from market.backup import KINDS, BackupError, restore
 
-    try:
-        kind = database_kind()
-    except BackupError as error:
-        raise click.ClickException(str(error)) from error
-    if not Path(path).is_file():
-        raise click.ClickException(f"No file {path}.")
-    if not yes:
+    def ask(manifest: dict) -> None:
+        where = db.engine.url.render_as_string()  # the password hidden
+        click.echo(
+            f"The archive checks out: {KINDS[manifest['database']]} at revision "
+            f"{manifest['alembic_revision']}, made {manifest['created_at']}."
+        )
         click.confirm(
-            f"Replace this {kind} database ({db.engine.url.render_as_string()}) and every "
-            "uploaded file with the archive's?",
+            f"Replace the database {where} and every uploaded file with the archive's?",
             abort=True,
         )
+
     try:
-        done = restore(Path(path))
+        done = restore(Path(path), confirm=None if yes else ask)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Restored {path}: database at revision {done.revision}.")
     if done.migrated_to:
         click.echo(f"Migrated up to this code's revision {done.migrated_to}.")
     for name, count in sorted(done.files.items()):
-        click.echo(f"  {name}: {count} files")
+        click.echo(f"  {name}: {count} files restored")
     from market.manifests.services import verify_chains
 
     problems = verify_chains()

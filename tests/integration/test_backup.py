@@ -325,7 +325,15 @@ def test_inputs_are_checked_with_clear_messages(app, ctx, tmp_path):
     assert result.exit_code != 0 and "Traceback" not in result.output
 
 
-def test_restore_asks_before_replacing(app, ctx, tmp_path):
+def test_restore_asks_before_replacing_and_only_about_a_sound_archive(app, ctx, tmp_path):
     archive = backup(app, tmp_path)
-    result = app.test_cli_runner().invoke(args=["backup", "restore", str(archive)], input="n\n")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["backup", "restore", str(archive)], input="n\n")
     assert result.exit_code == 1 and "Aborted" in result.output
+    assert "The archive checks out" in result.output and "Replace the database" in result.output
+    result = runner.invoke(args=["backup", "restore", str(archive)], input="y\n")
+    assert result.exit_code == 0 and "Every manifest chain verifies" in result.output
+    (tmp_path / "notes.txt").write_text("not an archive")
+    result = runner.invoke(args=["backup", "restore", str(tmp_path / "notes.txt")], input="y\n")
+    assert result.exit_code == 1 and "not a backup archive" in result.output
+    assert "Replace the database" not in result.output
