@@ -130,6 +130,16 @@ def create(path: Path | None = None) -> tuple[Path, dict]:
     return path, manifest
 
 
+def prune(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the `keep` newest archives named market-<time>.tar.gz in `folder`
+    (the names sort by time); the ones deleted."""
+    archives = sorted(folder.glob("market-*.tar.gz"))
+    gone = archives[: max(len(archives) - keep, 0)]
+    for path in gone:
+        path.unlink()
+    return gone
+
+
 def _sqlite_file() -> Path:
     database = db.engine.url.database
     if not database or database == ":memory:":

@@ -234,10 +234,16 @@ def token(email: str, name: str) -> None:
     default=None,
     help="Archive to write (default instance/backups/market-<UTC time>.tar.gz).",
 )
-def backup_create(to: str | None) -> None:
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Then delete all but this many newest market-*.tar.gz archives in the same folder.",
+)
+def backup_create(to: str | None, keep: int | None) -> None:
     """Write one .tar.gz: the database (consistent while the app runs), the uploaded files
     and a manifest with the alembic revision, the time and each part's sha256."""
-    from market.backup import KINDS, BackupError, create
+    from market.backup import KINDS, BackupError, create, prune
 
     try:
         path, manifest = create(to)
@@ -248,6 +254,9 @@ def backup_create(to: str | None) -> None:
         f"Backup written: {path} ({KINDS[manifest['database']]} at revision "
         f"{manifest['alembic_revision']}, {files} uploaded files, {path.stat().st_size} bytes)."
     )
+    if keep:
+        gone = prune(path.parent, keep)
+        click.echo(f"Kept the {keep} newest archives; deleted {len(gone)}.")
 
 
 @backup_cli.command("restore")

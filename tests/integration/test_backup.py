@@ -141,6 +141,23 @@ def test_the_archive_holds_the_database_the_files_and_their_checksums(
         assert manifest["parts"][name] == hashlib.sha256(body).hexdigest()
 
 
+def test_keep_deletes_all_but_the_newest_archives(app, ctx, tmp_path):
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    for stamp in ("20261101T020000Z", "20261102T020000Z", "20261103T020000Z"):
+        (folder / f"market-{stamp}.tar.gz").write_bytes(b"old")
+    (folder / "other.tar.gz").write_bytes(b"not ours")
+    newest = folder / "market-20261104T020000Z.tar.gz"
+    result = cli(app, "backup", "create", "--to", str(newest), "--keep", "2")
+    assert result.exit_code == 0, result.output
+    assert "deleted 2" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "market-20261103T020000Z.tar.gz",
+        "market-20261104T020000Z.tar.gz",
+        "other.tar.gz",
+    ]
+
+
 # --- restore: round trips ----------------------------------------------------------------
 
 
