@@ -119,15 +119,23 @@ def create(path: Path | None = None) -> tuple[Path, dict]:
             "parts": {arcname: digest for arcname, (_, digest) in parts.items()},
         }
         partial = path.with_name(path.name + ".partial")
-        with tarfile.open(partial, "w:gz") as tar:
-            body = json.dumps(manifest, indent=2, sort_keys=True).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mtime, info.mode = len(body), int(clock.now().timestamp()), 0o600
-            tar.addfile(info, io.BytesIO(body))
-            for arcname, (source, _) in parts.items():
-                tar.add(source, arcname=arcname, recursive=False)
+        try:
+            _write(partial, manifest, parts)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # never a half-written archive under any name
+            raise
         os.replace(partial, path)
     return path, manifest
+
+
+def _write(out: Path, manifest: dict, parts: dict[str, tuple[Path, str]]) -> None:
+    with tarfile.open(out, "w:gz") as tar:
+        body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+        info = tarfile.TarInfo(MANIFEST)
+        info.size, info.mtime, info.mode = len(body), int(clock.now().timestamp()), 0o600
+        tar.addfile(info, io.BytesIO(body))
+        for arcname, (source, _) in parts.items():
+            tar.add(source, arcname=arcname, recursive=False)
 
 
 def prune(folder: Path, keep: int) -> list[Path]:

@@ -158,6 +158,15 @@ def test_keep_deletes_all_but_the_newest_archives(app, ctx, tmp_path):
     ]
 
 
+def test_without_the_postgresql_tools_a_clear_message(app, ctx, tmp_path, monkeypatch):
+    if dialect() != "postgresql":
+        pytest.skip("SQLite needs no outside tool")
+    monkeypatch.setattr("market.backup.shutil.which", lambda name: None)
+    result = cli(app, "backup", "create", "--to", str(tmp_path / "x.tar.gz"))
+    assert result.exit_code == 1 and "pg_dump is not installed" in result.output
+    assert not list(tmp_path.glob("x.tar.gz*"))
+
+
 # --- restore: round trips ----------------------------------------------------------------
 
 
