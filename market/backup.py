@@ -47,12 +47,21 @@ class Restored:
 
 
 def stores() -> dict[str, Path]:
-    """Every folder of uploaded files, by a stable name (its default subfolder)."""
+    """Every folder of uploaded files, by a stable name (its default subfolder). Refused
+    when one lies inside another: a restore empties each folder."""
     from market.accounts.licences import DOCUMENTS
     from market.credit.files import STORE as EVIDENCE
     from market.listings.attachments import STORE as ATTACHMENTS
 
-    return {s.subfolder: s.folder() for s in (EVIDENCE, ATTACHMENTS, DOCUMENTS)}
+    found = {s.subfolder: s.folder().resolve() for s in (EVIDENCE, ATTACHMENTS, DOCUMENTS)}
+    for name, folder in found.items():
+        for other, inner in found.items():
+            if other != name and inner.is_relative_to(folder):
+                raise BackupError(
+                    f"The {other} folder {inner} lies inside the {name} folder {folder}; "
+                    "give each kind of upload its own folder."
+                )
+    return found
 
 
 def database_kind() -> str:
@@ -105,7 +114,7 @@ def create(path: Path | None = None) -> tuple[Path, dict]:
         parts = {DUMPS[kind]: (dump, _sha256(dump))}
         counts = {}
         for name, folder in stores().items():
-            files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+            files = _files(folder)
             counts[name] = len(files)
             for file in files:
                 arcname = f"files/{name}/{file.relative_to(folder).as_posix()}"
@@ -126,6 +135,14 @@ def create(path: Path | None = None) -> tuple[Path, dict]:
             raise
         os.replace(partial, path)
     return path, manifest
+
+
+def _files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and STAGING not in p.relative_to(folder).parts
+    )
 
 
 def _write(out: Path, manifest: dict, parts: dict[str, tuple[Path, str]]) -> None:
@@ -360,26 +377,32 @@ def _load_postgresql(dump: Path) -> None:
     _run([*psql, "--dbname", address, "-c", empty, "-f", str(script)], env)
 
 
+STAGING = ".restoring"
+
+
 def _restore_files(root: Path, names: dict) -> dict[str, int]:
-    """Each store's folder replaced whole by the archive's (a file uploaded after the backup
-    would belong to no row of the restored database)."""
+    """Each store's folder emptied and filled with the archive's (a file uploaded after the
+    backup would belong to no row of the restored database). The files are copied into a
+    staging folder inside it first, then moved up: renames on one file system, and the
+    folder itself stays (it may be a mount of shared storage)."""
     counts = {}
     for name, folder in stores().items():
         if name not in names:
             continue  # an archive from before this store existed: leave its folder alone
         source = root / name
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        fresh = folder.with_name(folder.name + ".restoring")
-        old = folder.with_name(folder.name + ".replaced")
-        for leftover in (fresh, old):
-            shutil.rmtree(leftover, ignore_errors=True)
+        staging = folder / STAGING
+        shutil.rmtree(staging, ignore_errors=True)
         if source.is_dir():
-            shutil.copytree(source, fresh)
+            shutil.copytree(source, staging)
         else:
-            fresh.mkdir()
-        if folder.exists():
-            folder.rename(old)
-        fresh.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+            staging.mkdir(parents=True)
+        for entry in folder.iterdir():
+            if entry.name != STAGING:
+                shutil.rmtree(
+                    entry
+                ) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        for entry in staging.iterdir():
+            entry.rename(folder / entry.name)
+        staging.rmdir()
         counts[name] = sum(1 for p in folder.rglob("*") if p.is_file())
     return counts

@@ -184,6 +184,7 @@ def test_restore_brings_back_changed_rows_and_files_and_verifies_the_chains(
     (uploads["credit_evidence"] / "new.pdf").write_bytes(b"uploaded after the backup")
     shutil.rmtree(uploads["listing_files"])
     assert svc.verify_chains() != []
+    kept = uploads["licences"].stat().st_ino  # the folder stays: it may be a mount
 
     result = cli(app, "backup", "restore", str(archive), "--yes")
     assert result.exit_code == 0, result.output
@@ -194,6 +195,7 @@ def test_restore_brings_back_changed_rows_and_files_and_verifies_the_chains(
     assert {m.number for m in db.session.scalars(db.select(Manifest))} == set(manifests)
     assert (uploads["licences"] / "7" / "licences.pdf").read_bytes() == b"%PDF-1.4 licences"
     assert not (uploads["credit_evidence"] / "new.pdf").exists()
+    assert uploads["licences"].stat().st_ino == kept
     assert sorted(p.name for p in (uploads["listing_files"] / "7").iterdir()) == [
         "listing_files.pdf",
         "photo.png",
@@ -349,6 +351,12 @@ def test_inputs_are_checked_with_clear_messages(app, ctx, tmp_path):
     refused(app, tmp_path / "plain.tar.gz", "no manifest.json")
     result = cli(app, "backup", "create", "--to", str(tmp_path))
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_nested_upload_folders_are_refused(app, ctx, uploads, tmp_path):
+    app.config["LICENCE_DOCUMENT_DIR"] = str(uploads["listing_files"] / "licences")
+    result = cli(app, "backup", "create", "--to", str(tmp_path / "x.tar.gz"))
+    assert result.exit_code == 1 and "lies inside the listing_files folder" in result.output
 
 
 def test_restore_asks_before_replacing_and_only_about_a_sound_archive(app, ctx, tmp_path):
