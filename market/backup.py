@@ -245,7 +245,7 @@ def inspect(path: Path, into: Path) -> dict:
         )
     revision = manifest.get("alembic_revision")
     known, head = known_revisions()
-    if revision is None:
+    if not isinstance(revision, str):
         raise BackupError("The archive's database was never migrated (no alembic revision).")
     if revision not in known:
         raise BackupError(
