@@ -288,6 +288,34 @@ def test_an_older_archive_is_restored_then_migrated_to_this_code(app, tmp_path, 
             db.engine.dispose()
 
 
+def test_a_manifest_changed_inside_the_archived_database_is_named_after_restore(
+    app, manifests, tmp_path
+):
+    """Checksums recomputed by whoever changed the dump: the archive restores, but the
+    chain verification names the manifest and the command fails."""
+    if dialect() != "sqlite":
+        pytest.skip("edits the SQLite dump in place")
+    import sqlite3
+
+    manifest, members = read_archive(backup(app, tmp_path))
+    dump = tmp_path / "dump.sqlite3"
+    dump.write_bytes(members[DUMPS["sqlite"]])
+    with sqlite3.connect(dump) as conn:
+        conn.execute(
+            "UPDATE manifest_events SET content = REPLACE(content, '4990', '5990') "
+            "WHERE event = 'receive'"
+        )
+    conn.close()
+    members[DUMPS["sqlite"]] = dump.read_bytes()
+    manifest["parts"][DUMPS["sqlite"]] = hashlib.sha256(dump.read_bytes()).hexdigest()
+    forged = write_archive(tmp_path / "forged.tar.gz", manifest, members)
+    result = cli(app, "backup", "restore", str(forged), "--yes")
+    assert result.exit_code == 1
+    assert "TAMPERED" in result.output and manifests[1] in result.output
+    assert manifests[0] not in result.output
+    assert "1 manifests fail verification" in result.output
+
+
 # --- restore: refusals -------------------------------------------------------------------
 
 
