@@ -1,5 +1,5 @@
 """Command-line: flask seed, catalog, listings, users, bids, payments, deals, manifests, credit,
-matching."""
+matching, backup."""
 
 import click
 from flask import Flask
@@ -19,6 +19,7 @@ manifests_cli = AppGroup("manifests", help="Transfer manifests.")
 credit_cli = AppGroup("credit", help="Credit grades (一表分级评价).")
 matching_cli = AppGroup("matching", help="Matching outreach.")
 warnings_cli = AppGroup("warnings", help="Early warnings (预警).")
+backup_cli = AppGroup("backup", help="Back up and restore the database and uploaded files.")
 
 
 @manifests_cli.command("fonts")
@@ -250,10 +251,84 @@ def token(email: str, name: str) -> None:
     click.echo(plain)
 
 
+@backup_cli.command("create")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Archive to write (default instance/backups/market-<UTC time>.tar.gz).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Then delete all but this many newest market-*.tar.gz archives in the same folder.",
+)
+def backup_create(to: str | None, keep: int | None) -> None:
+    """Write one .tar.gz: the database (consistent while the app runs), the uploaded files
+    and a manifest with the alembic revision, the time and each part's sha256."""
+    from market.backup import KINDS, BackupError, create, prune
+
+    try:
+        path, manifest = create(to)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    files = sum(manifest["stores"].values())
+    click.echo(
+        f"Backup written: {path} ({KINDS[manifest['database']]} at revision "
+        f"{manifest['alembic_revision']}, {files} uploaded files, {path.stat().st_size} bytes)."
+    )
+    if keep:
+        gone = prune(path.parent, keep)
+        click.echo(f"Kept the {keep} newest archives; deleted {len(gone)}.")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path())
+@click.option("--yes", is_flag=True, help="Replace the database and files without asking.")
+def backup_restore(path: str, yes: bool) -> None:
+    """Replace the database and uploaded files with an archive's, after checking every
+    checksum and the revision; then verify every manifest chain. Stop the web processes and
+    workers first."""
+    from pathlib import Path
+
+    from market.backup import KINDS, BackupError, restore
+
+    def ask(manifest: dict) -> None:
+        where = db.engine.url.render_as_string()  # the password hidden
+        click.echo(
+            f"The archive checks out: {KINDS[manifest['database']]} at revision "
+            f"{manifest['alembic_revision']}, made {manifest['created_at']}."
+        )
+        click.confirm(
+            f"Replace the database {where} and every uploaded file with the archive's?",
+            abort=True,
+        )
+
+    try:
+        done = restore(Path(path), confirm=None if yes else ask)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {path}: database at revision {done.revision}.")
+    if done.migrated_to:
+        click.echo(f"Migrated up to this code's revision {done.migrated_to}.")
+    for name, count in sorted(done.files.items()):
+        click.echo(f"  {name}: {count} files restored")
+    from market.manifests.services import verify_chains
+
+    problems = verify_chains()
+    for problem in problems:
+        click.echo(f"TAMPERED {problem}")
+    if problems:
+        raise click.ClickException(f"Restored, but {len(problems)} manifests fail verification.")
+    click.echo("Every manifest chain verifies.")
+
+
 def register_cli(app: Flask) -> None:
     groups = (
         seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli,
-        credit_cli, matching_cli, warnings_cli,
+        credit_cli, matching_cli, warnings_cli, backup_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)
