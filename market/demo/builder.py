@@ -23,6 +23,7 @@ from market.demo.early_warnings import ParkWarnings
 from market.demo.facilitation import seed_facilitation
 from market.demo.grading import ParkGrading
 from market.demo.licences import seed_reviews
+from market.demo import timeline
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
 from market.demo.transfers import ParkTransfers, flag_overdue
@@ -287,7 +288,10 @@ class DemoBuilder:
         mode = self.rng.choice(["open", "open", "sealed"])
         if mode == "open" and self.rng.random() < 0.5:
             return {"bidding_mode": mode}
-        day = max(self.today, clock.today()) + timedelta(days=self.rng.randint(2, 14))
+        # Deadlines count from the real today, not the demo clock's (weeks back while the
+        # lots are listed): bidding is still open when someone opens the demo.
+        real_today = clock.business_day(timeline.real_now())
+        day = max(self.today, real_today) + timedelta(days=self.rng.randint(2, 14))
         deadline = datetime.combine(day, time(9, 0), tzinfo=UTC)  # 17:00 Beijing time
         if deadline.date() > until:
             return {"bidding_mode": "open"}

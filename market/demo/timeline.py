@@ -31,6 +31,11 @@ def clock_at(instant: datetime) -> Iterator[None]:
         clock.now = saved
 
 
+def real_now() -> datetime:
+    """The real time, also while the demo's clock is moved back."""
+    return _REAL()
+
+
 def beijing(days_ago: int, hour: int, minute: int = 0) -> datetime:
     """`days_ago` business days before today (in Beijing) at hour:minute Beijing time."""
     day = clock.business_day(_REAL()) - timedelta(days=days_ago)

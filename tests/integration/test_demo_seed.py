@@ -56,6 +56,11 @@ def test_demo_has_two_parks_hundreds_of_listings_and_valid_codes(ctx):
         )
     )
     assert modes == {"open", "sealed"}
+    # Deadlines count from the real today: no open lot's bidding is due when the demo opens.
+    due = db.select(db.func.count(SupplyListing.id)).where(
+        SupplyListing.status == "open", SupplyListing.bid_deadline < clock.now()
+    )
+    assert db.session.scalar(due) == 0
     states = set(db.session.scalars(db.select(Payment.status)))
     assert states == {"authorised", "captured", "cancelled", "pending", "failed"}
     # Conversations: a deal's and a question, each park; the latest unread by their reader.
