@@ -59,6 +59,28 @@ def at_most(n: int) -> Length:
 PASSWORD_RULE = _l("At least 8 characters.")
 
 
+def contact_name_field() -> StringField:
+    """The enterprise's contact person, as registration and the company page ask for it."""
+    return StringField(
+        _l("Contact person"),
+        filters=[strip],
+        validators=[required(_l("the contact person's name")), at_most(60)],
+    )
+
+
+def contact_phone_field() -> StringField:
+    """The contact phone; each form checks it as a mobile or landline number (`phone`)."""
+    return StringField(
+        _l("Contact phone"),
+        filters=[strip],
+        description=_l(
+            "A mobile number (13812345678) or a landline with area code (010-12345678)."
+        ),
+        validators=[required(_l("a phone number")), at_most(30)],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+
+
 class RegisterForm(FlaskForm):
     name = StringField(
         _l("Enterprise name"),
@@ -105,20 +127,8 @@ class RegisterForm(FlaskForm):
             NumberRange(73, 136, _l("The coordinates are outside China.")),
         ],
     )
-    contact_name = StringField(
-        _l("Contact person"),
-        filters=[strip],
-        validators=[required(_l("the contact person's name")), at_most(60)],
-    )
-    contact_phone = StringField(
-        _l("Contact phone"),
-        filters=[strip],
-        description=_l(
-            "A mobile number (13812345678) or a landline with area code (010-12345678)."
-        ),
-        validators=[required(_l("a phone number")), at_most(30)],
-        render_kw={"inputmode": "tel", "autocomplete": "tel"},
-    )
+    contact_name = contact_name_field()
+    contact_phone = contact_phone_field()
     user_name = StringField(
         _l("Your name"), filters=[strip], validators=[required(_l("your name")), at_most(60)]
     )
@@ -250,20 +260,8 @@ class ForgotForm(FlaskForm):
 
 
 class CompanyForm(FlaskForm):
-    contact_name = StringField(
-        _l("Contact person"),
-        filters=[strip],
-        validators=[required(_l("the contact person's name")), at_most(60)],
-    )
-    contact_phone = StringField(
-        _l("Contact phone"),
-        filters=[strip],
-        description=_l(
-            "A mobile number (13812345678) or a landline with area code (010-12345678)."
-        ),
-        validators=[required(_l("a phone number")), at_most(30)],
-        render_kw={"inputmode": "tel", "autocomplete": "tel"},
-    )
+    contact_name = contact_name_field()
+    contact_phone = contact_phone_field()
     contact_email = EmailField(
         _l("Contact email"),
         filters=[strip],
