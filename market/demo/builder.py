@@ -17,13 +17,12 @@ from market.accounts.models import Enterprise, Park, User
 from market.catalog.loading import load_national_catalogue, load_park_catalogue
 from market.config import ROOT
 from market.deals.models import Payment
-from market.demo import evidence
+from market.demo import evidence, timeline
 from market.demo.conversations import seed_conversations
 from market.demo.early_warnings import ParkWarnings
 from market.demo.facilitation import seed_facilitation
 from market.demo.grading import ParkGrading
 from market.demo.licences import seed_reviews
-from market.demo import timeline
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
 from market.demo.transfers import ParkTransfers, flag_overdue
