@@ -206,7 +206,7 @@ def credit_expire() -> None:
 def digest() -> None:
     """Send each opted-in user one digest of new good matches, once per business day (the
     scheduler runs it every minute; a user's second run of a day sends nothing)."""
-    from market.matching.outreach import send_digests
+    from market.outreach.services import send_digests
 
     count = send_digests()
     db.session.commit()

@@ -24,7 +24,7 @@ from market.errors import DomainError
 from market.extensions import db, limiter
 from market.formfields import choices, site_choice
 from market.listings.forms import split_codes
-from market.matching import outreach
+from market.outreach import services as outreach
 from market.views import safe_next
 
 bp = Blueprint("accounts", __name__)

@@ -29,7 +29,7 @@ from market.demo.transfers import ParkTransfers, flag_overdue
 from market.extensions import db
 from market.listings import services as listings
 from market.listings.models import SupplyListing
-from market.matching.outreach import send_digests
+from market.outreach.services import send_digests
 
 SEEDS = ROOT / "seeds"
 DEMO_PASSWORD = "demo-pass-2026"

@@ -18,8 +18,8 @@ from market.listings import services as listings
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.queries import bids_of
 from market.listings.states import ListingStatus
-from market.matching import outreach
 from market.matching import service as matching
+from market.outreach import services as outreach
 
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens there: the gateway is "down"
 

@@ -28,8 +28,8 @@ from market.listings.checks import (
 from market.listings.lifecycle import lifecycle_of, status_label, transition
 from market.listings.models import MAX_KG, PHYSICAL_FORMS, DemandListing, SupplyListing
 from market.listings.states import EDITABLE, ListingEvent, ListingStatus
-from market.matching import outreach
 from market.matching import service as matching
+from market.outreach import services as outreach
 
 EXPIRABLE = (ListingStatus.OPEN, ListingStatus.BIDS_CLOSED)
 COMPONENTS_MAX = 200

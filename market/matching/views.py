@@ -8,10 +8,11 @@ from market.errors import Conflict
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.states import ListingStatus
-from market.matching import outreach, service
-from market.matching.forms import InviteForm
+from market.matching import service
 from market.matching.service import code_label, reason
 from market.matching.types import Ranking
+from market.outreach import services as outreach
+from market.outreach.forms import InviteForm
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 

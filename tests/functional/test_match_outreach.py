@@ -14,8 +14,8 @@ from market.accounts.models import ParkMatchSettings
 from market.extensions import db
 from market.inbox.models import Message
 from market.listings import services as listings
-from market.matching import outreach
 from market.matching.models import BidInvitation, MatchDigest, MatchNotice
+from market.outreach import services as outreach
 from tests import factories
 from tests.conftest import csrf_token, login
 

@@ -1,4 +1,4 @@
-"""Forms of the match page."""
+"""Forms of matching outreach: inviting a recycler to bid from the match page."""
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
