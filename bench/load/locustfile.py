@@ -18,7 +18,7 @@ import random
 import re
 from pathlib import Path
 
-from locust import between, events, task
+from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
 WORLD = json.loads(
@@ -51,14 +51,15 @@ class WebUser(FastHttpUser):
     def on_start(self):
         email = self.choose_login()
         page = self.client.get("/login", name="login (form)")
-        response = self.client.post(
+        with self.client.post(
             "/login",
             data={"email": email, "password": WORLD["password"], "csrf_token": csrf_of(page.text)},
             name="login (post)",
             allow_redirects=False,
-        )
-        if response.status_code != 302:
-            response.failure(f"login refused: {response.status_code}")
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302:  # the form again: the login was refused
+                response.failure(f"login refused: {response.status_code}")
         self.email = email
 
     def choose_login(self) -> str:
@@ -174,15 +175,8 @@ class Bidder(WebUser):
             if response.status_code == 302:
                 response.success()
             elif response.status_code in (400, 409):  # refused with a message: not a fault
+                response.request_meta["name"] = "bid (post, refused with a message)"
                 response.success()
-                events.request.fire(
-                    request_type="REFUSED",
-                    name="bid refused (4xx, said why)",
-                    response_time=0,
-                    response_length=0,
-                    exception=None,
-                    context={},
-                )
             else:
                 response.failure(f"bid: {response.status_code}")
 

@@ -188,14 +188,12 @@ def report(title: str, result: dict, duration: int) -> dict:
         print(line)
         if row["Name"] == "Aggregated":
             total = row
-    refused = sum(int(r["Request Count"]) for r in result["rows"] if r["Type"] == "REFUSED")
-    count = int(total.get("Request Count", 0)) - refused
-    failed = int(total.get("Failure Count", 0))
-    rps = (count / duration) if duration else 0.0
+    count, failed = int(total.get("Request Count", 0)), int(total.get("Failure Count", 0))
+    rps = fnum(total, "Requests/s")  # locust's: since the stats were reset (all users spawned)
     p50, p99 = fnum(total, "50%"), fnum(total, "99%")
     share = result["locust_cpu_s"] / result["wall_s"]
     print(
-        f"total: {count} requests in {duration} s = {rps:.1f} req/s; p50 {p50:.0f} ms, "
+        f"total: {count} requests, {rps:.1f} req/s; p50 {p50:.0f} ms, "
         f"p99 {p99:.0f} ms; errors {failed} ({100 * failed / max(count, 1):.2f} %)"
     )
     print(
