@@ -11,8 +11,12 @@ worker_class = "gthread"
 threads = int(os.environ.get("MARKET_WEB_THREADS", "4"))
 timeout = 60
 graceful_timeout = 30
-max_requests = 5000  # recycle a worker now and then, with jitter so not all at once
-max_requests_jitter = 500
+# Recycle a worker now and then, with jitter so not all at once — but rarely: a new worker
+# builds its matching index on its first ranking (tens of seconds at a million listings,
+# docs/benchmarks.md "Load test"), and at 5,000 requests a worker serving 150 requests/s
+# was replaced every half minute.
+max_requests = 200_000
+max_requests_jitter = 20_000
 accesslog = None  # the app logs one line per request (market/logs.py), with its request id
 errorlog = "-"
 # One control socket per checkout, so two deployments on one machine do not share one.

@@ -102,6 +102,15 @@ class ListPage:
         self.has_prev, self.prev_num = page > 1, page - 1
         self.has_next, self.next_num = page < self.pages, page + 1
 
+    @classmethod
+    def of_page(cls, items: list, page: int, per_page: int, total: int) -> "ListPage":
+        """One page already cut from a list of `total` items."""
+        made = cls([], page, per_page)
+        made.items, made.total = items, total
+        made.pages = max(1, -(-total // per_page))
+        made.has_next = page < made.pages
+        return made
+
 
 def browse(
     user: User | None, f: BrowseFilter, per_page: int = 20, match_scores: dict | None = None
@@ -133,13 +142,30 @@ def browse(
     distance = distance_expr(model, origin.lat, origin.lon) if origin else None
     if distance is not None and f.within_km:
         stmt = stmt.where(distance <= f.within_km)
-    stmt = stmt.options(*_loads(model))
     if match_scores is not None:
-        rows = db.session.execute(stmt.where(model.id.in_(list(match_scores)))).scalars().all()
+        stmt = stmt.options(*_loads(model)).where(model.id.in_(list(match_scores)))
+        rows = db.session.execute(stmt).scalars().all()
         rows.sort(key=lambda r: (-match_scores[r.id], r.id))
         return ListPage(rows, max(1, f.page), per_page)
-    stmt = stmt.order_by(*_order(model, f.sort, distance, qty, price))
-    return db.paginate(stmt, page=max(1, f.page), per_page=per_page, error_out=False, count=True)
+    order = _order(model, f.sort, distance, qty, price)
+    return _page_by_ids(model, stmt, order, max(1, f.page), per_page)
+
+
+def _page_by_ids(model, stmt, order, page: int, per_page: int) -> "ListPage":
+    """The count and the page's ids first, then only those rows. At a million listings,
+    ordering every open listing with all its columns (to keep 20) was most of the hall's
+    time; the ids alone come from the open listings' index (migration 0017), which carries
+    what the filters and the distance read (docs/benchmarks.md, "Load test")."""
+    ids_stmt = stmt.with_only_columns(model.id)
+    total = db.session.scalar(db.select(func.count()).select_from(ids_stmt.subquery()))
+    ids = db.session.scalars(
+        ids_stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    rows = {}
+    if ids:
+        loaded = db.select(model).where(model.id.in_(ids)).options(*_loads(model))
+        rows = {row.id: row for row in db.session.scalars(loaded)}
+    return ListPage.of_page([rows[i] for i in ids if i in rows], page, per_page, total)
 
 
 def _ranges(stmt, qty, price, f: BrowseFilter):
@@ -165,7 +191,13 @@ def _order(model, sort: str, distance, qty, price):
 
 
 def _loads(model):
-    common = [selectinload(model.enterprise).selectinload(Enterprise.park)]
+    # the grade badge reads each enterprise's evaluation in force: loaded with the page,
+    # not one query per row
+    common = [
+        selectinload(model.enterprise).options(
+            selectinload(Enterprise.park), selectinload(Enterprise.evaluation_in_force)
+        )
+    ]
     if model is SupplyListing:
         return [*common, selectinload(SupplyListing.waste_code)]
     return [*common, selectinload(DemandListing.codes)]
