@@ -138,7 +138,7 @@ def warning_cause(row) -> Markup:
     """The cause in one sentence for a page, the manifest's number a link to it."""
     f = json.loads(row.facts or "{}")
     number = manifest_number(f)
-    if number:
+    if number and not number.startswith("#"):  # "#id": the manifest is gone, no page
         href = f"/manifests/{int(f['manifest_id'])}"
         number = Markup('<a href="{}">{}</a>').format(href, number)
     try:
