@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from market.api import credit, ledgers, manifests, threads, trading  # noqa: F401  (register)
+from market.api import credit, ledgers, manifests, threads, trading, warnings  # noqa: F401
 from market.api.base import Api, IdConverter, id_schema
 from market.api.views import bp
 

@@ -57,6 +57,10 @@ def credit_reason(reason: str) -> str:
         R.LATE_RECEIPT: _("receipt signed late"),
         R.CORRECTION: _("filing corrected"),
         R.OFFLINE_ITEM: _("checklist item below its maximum"),
+        R.WARNING_LOW: _("low warning raised"),
+        R.WARNING_MEDIUM: _("medium warning raised"),
+        R.WARNING_HIGH: _("high warning raised"),
+        R.WARNING_OVERDUE: _("warning answer overdue (escalated)"),
     }.get(reason, reason)
 
 

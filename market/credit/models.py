@@ -48,6 +48,11 @@ class CreditSettings(db.Model):
             name="deductions_non_negative",
         ),
         CheckConstraint(
+            "warning_low_tenths >= 0 AND warning_medium_tenths >= 0"
+            " AND warning_high_tenths >= 0 AND warning_overdue_tenths >= 0",
+            name="warning_deductions_non_negative",
+        ),
+        CheckConstraint(
             "1000 >= threshold_a_tenths AND threshold_a_tenths > threshold_b_tenths"
             " AND threshold_b_tenths > threshold_c_tenths AND threshold_c_tenths > 0",
             name="thresholds_fall",
@@ -68,6 +73,11 @@ class CreditSettings(db.Model):
     weight_discrepancy_tenths: Mapped[int] = mapped_column(Integer, default=20)
     late_receipt_tenths: Mapped[int] = mapped_column(Integer, default=10)
     correction_tenths: Mapped[int] = mapped_column(Integer, default=10)
+    # warnings raised in the window by level, and each answer day let pass (escalated)
+    warning_low_tenths: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    warning_medium_tenths: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    warning_high_tenths: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
+    warning_overdue_tenths: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     threshold_a_tenths: Mapped[int] = mapped_column(Integer, default=900)
     threshold_b_tenths: Mapped[int] = mapped_column(Integer, default=750)
     threshold_c_tenths: Mapped[int] = mapped_column(Integer, default=600)

@@ -7,7 +7,9 @@ Truthfulness: ledger periods that moved more waste out than was held (shipped > 
 + opening stock, for generators; utilised + disposed > received + stock, for recyclers);
 manifests it generated whose weighed weight differed from the declared one beyond the
 park's tolerance; manifests it received and signed after the receipt limit (or not yet,
-past it); filings it corrected in the window. Transporters file nothing and sign no
+past it); filings it corrected in the window; the warnings (预警) raised against it in the
+window, by the level they were raised at, and each answer day it let pass (escalated, or
+still overdue at the window's end). Transporters file nothing and sign no
 receipts, so their online part is full unless a park sets otherwise: their own record
 (vehicles, qualifications, on-time pickup) is the offline checklist.
 
@@ -27,6 +29,9 @@ from market.extensions import db
 from market.manifests import filings as filing_services
 from market.manifests import ledgers
 from market.manifests.models import Filing, FilingAmendment, Manifest
+from market.warnings.models import EarlyWarning, WarningEventRow
+from market.warnings.states import OPEN as WARNING_OPEN
+from market.warnings.states import WAITS_ON_ENTERPRISE
 
 GR = scoring.GradedRole
 
@@ -50,6 +55,7 @@ def gather(enterprise: Enterprise, window: tuple[date, date]) -> tuple[scoring.E
         manifests=_manifest_facts(enterprise, window),
         corrected_filing_ids=_corrected(enterprise, window),
         violation_ids=violations_in(enterprise.id, window),
+        warnings=warning_facts(enterprise.id, window),
     )
     return evidence, notes
 
@@ -149,6 +155,70 @@ def _corrected(enterprise, window) -> tuple[int, ...]:
     )
 
 
+def warning_facts(enterprise_id: int, window: tuple[date, date]):
+    """The enterprise's warnings raised in the window: the level each was raised at (its
+    raise step records it; a later escalation does not make the cause graver) and how many
+    answer days it let pass — escalations within the window, and one more if its answer is
+    overdue at the window's end and the run has not escalated it yet."""
+    start, end = window
+    rows = list(
+        db.session.execute(
+            db.select(EarlyWarning)
+            .where(EarlyWarning.enterprise_id == enterprise_id,
+                   EarlyWarning.raised_on.between(start, end))
+            .order_by(EarlyWarning.id)
+        ).scalars()
+    )  # fmt: skip
+    if not rows:
+        return ()
+    raised_at, escalations = {}, {}
+    for warning_id, event, level, at in db.session.execute(
+        db.select(WarningEventRow.warning_id, WarningEventRow.event, WarningEventRow.level,
+                  WarningEventRow.at)
+        .where(WarningEventRow.warning_id.in_([w.id for w in rows]),
+               WarningEventRow.event.in_(("raise", "escalate")))
+        .order_by(WarningEventRow.id)
+    ):  # fmt: skip
+        if event == "raise":
+            raised_at.setdefault(warning_id, level)
+        elif start <= clock.business_day(at) <= end:
+            escalations[warning_id] = escalations.get(warning_id, 0) + 1
+    facts = []
+    for w in rows:
+        late_now = w.status in WAITS_ON_ENTERPRISE and w.due_on is not None and w.due_on < end
+        overdue = escalations.get(w.id, 0) + (1 if late_now else 0)
+        facts.append(scoring.WarningFacts(w.id, w.rule, raised_at.get(w.id) or w.level, overdue))
+    return tuple(facts)
+
+
+def _warning_figures(facts) -> dict:
+    """For the page: counts by level raised, what is still open and what let a day pass."""
+    if not facts:
+        return {"total": 0, "by_level": {}, "open": [], "overdue": [], "rows": []}
+    status = dict(
+        db.session.execute(
+            db.select(EarlyWarning.id, EarlyWarning.status).where(
+                EarlyWarning.id.in_([f.warning_id for f in facts])
+            )
+        ).all()
+    )
+    by_level: dict[str, int] = {}
+    for f in facts:
+        by_level[f.level] = by_level.get(f.level, 0) + 1
+    return {
+        "total": len(facts),
+        "by_level": by_level,
+        "open": [f.warning_id for f in facts if status.get(f.warning_id) in WARNING_OPEN],
+        "overdue": [f.warning_id for f in facts if f.overdue],
+        "rows": [
+            {"id": f.warning_id, "rule": f.rule, "level": f.level, "overdue": f.overdue,
+             "status": status.get(f.warning_id, ""),
+             "scored": f.rule not in scoring.NOT_SCORED_WHEN_RAISED}
+            for f in facts
+        ],
+    }  # fmt: skip
+
+
 def violations_in(enterprise_id: int, window: tuple[date, date]) -> tuple[int, ...]:
     """Confirmed serious violations that happened in the window or later: each forces D."""
     return tuple(
@@ -179,4 +249,5 @@ def figures(evidence: scoring.Evidence) -> dict:
         ],
         "corrected_filing_ids": list(evidence.corrected_filing_ids),
         "violation_ids": list(evidence.violation_ids),
+        "warnings": _warning_figures(evidence.warnings),
     }

@@ -44,6 +44,12 @@ class Reason(StrEnum):
     LATE_RECEIPT = "late_receipt"  # the receiver signed after the limit, or not yet
     CORRECTION = "correction"  # a filing corrected after it was filed
     OFFLINE_ITEM = "offline_item"  # points an offline checklist item fell short of its maximum
+    # Warnings (预警) raised in the window, by the level they were raised at …
+    WARNING_LOW = "warning_low"
+    WARNING_MEDIUM = "warning_medium"
+    WARNING_HIGH = "warning_high"
+    # … and each answer or rectification the enterprise let pass its day (escalated)
+    WARNING_OVERDUE = "warning_overdue"
 
 
 class Problem(StrEnum):
@@ -100,8 +106,24 @@ DEFAULT_DEDUCTIONS = {
     Reason.WEIGHT_DISCREPANCY: Fraction(2),
     Reason.LATE_RECEIPT: Fraction(1),
     Reason.CORRECTION: Fraction(1),
+    Reason.WARNING_LOW: Fraction(1, 2),
+    Reason.WARNING_MEDIUM: Fraction(1),
+    Reason.WARNING_HIGH: Fraction(2),
+    Reason.WARNING_OVERDUE: Fraction(1),
 }
 TRUTHFULNESS = tuple(DEFAULT_DEDUCTIONS)
+WARNING_LEVELS = {
+    "low": Reason.WARNING_LOW,
+    "medium": Reason.WARNING_MEDIUM,
+    "high": Reason.WARNING_HIGH,
+}
+# Warnings whose raising costs nothing here: the online part judges their cause already
+# (a weight discrepancy, a late receipt: truthfulness; a missing filing: completeness), or
+# the cause is the market's, not a fault (a lot nobody bid on). An answer day let pass
+# still costs, whatever the rule: the loop is the enterprise's to keep.
+NOT_SCORED_WHEN_RAISED = frozenset(
+    {"weight_discrepancy", "late_receipt", "missing_filing", "lot_no_bid"}
+)
 
 
 def _points(value: object, what: str) -> Fraction:
@@ -157,6 +179,22 @@ class ManifestFacts:
 
 
 @dataclass(frozen=True)
+class WarningFacts:
+    """One warning of the enterprise raised in the window (预警, domain.md §8)."""
+
+    warning_id: int
+    rule: str
+    level: str  # the level it was raised at: low, medium or high
+    overdue: int = 0  # answer days let pass: escalations in the window, + 1 if overdue at its end
+
+    def __post_init__(self):
+        if self.level not in WARNING_LEVELS:
+            raise ValueError(f"unknown warning level: {self.level!r}")
+        if not isinstance(self.overdue, int) or self.overdue < 0:
+            raise ValueError(f"overdue must be a whole number ≥ 0: {self.overdue!r}")
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What the online part is judged on; ledgers are per waste code."""
 
@@ -166,6 +204,7 @@ class Evidence:
     manifests: Sequence[ManifestFacts] = ()
     corrected_filing_ids: Sequence[int] = ()
     violation_ids: Sequence[int] = ()  # confirmed serious violations
+    warnings: Sequence[WarningFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -298,7 +337,22 @@ def truthfulness(evidence: Evidence, settings: Settings) -> Part:
         Deduction(Reason.CORRECTION, size[Reason.CORRECTION], _filing_refs([i]))
         for i in sorted(set(evidence.corrected_filing_ids))
     ]
-    return _part("truthfulness", settings.truthfulness, found)
+    return _part("truthfulness", settings.truthfulness, found + warning_deductions(evidence, size))
+
+
+def warning_deductions(evidence: Evidence, size: Mapping[Reason, Fraction]) -> list[Deduction]:
+    """A warning raised in the window costs its level's deduction (unless its cause is
+    judged elsewhere, see NOT_SCORED_WHEN_RAISED); each answer day it let pass costs the
+    overdue deduction once more."""
+    found = []
+    for w in sorted(evidence.warnings, key=lambda w: w.warning_id):
+        refs = (Ref("warning", w.warning_id),)
+        if w.rule not in NOT_SCORED_WHEN_RAISED:
+            reason = WARNING_LEVELS[w.level]
+            found.append(Deduction(reason, size[reason], refs, w.rule))
+        found += [Deduction(Reason.WARNING_OVERDUE, size[Reason.WARNING_OVERDUE], refs, w.rule)
+                  for _ in range(w.overdue)]  # fmt: skip
+    return found
 
 
 def offline(roles: Iterable[GradedRole], marks: Mapping[str, object], settings: Settings) -> Part:

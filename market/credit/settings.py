@@ -31,6 +31,7 @@ DEFAULT_LABELS = {
 SETTING_FIELDS = (
     "completeness", "truthfulness", "offline", "late_credit_pct", "negative_stock_tenths",
     "weight_discrepancy_tenths", "late_receipt_tenths", "correction_tenths",
+    "warning_low_tenths", "warning_medium_tenths", "warning_high_tenths", "warning_overdue_tenths",
     "threshold_a_tenths", "threshold_b_tenths", "threshold_c_tenths", "validity_years",
     "appeal_days", "reminder_days", "window_months",
 )  # fmt: skip
@@ -66,9 +67,19 @@ def to_dict(row: CreditSettings) -> dict:
     return {name: getattr(row, name) for name in SETTING_FIELDS}
 
 
+# Settings added after evaluations were first stored: their defaults for older snapshots.
+LATER_DEFAULTS = {
+    "warning_low_tenths": 5,
+    "warning_medium_tenths": 10,
+    "warning_high_tenths": 20,
+    "warning_overdue_tenths": 10,
+}
+
+
 def to_scoring(values: dict, checklist: tuple[scoring.Item, ...]) -> scoring.Settings:
     """The pure module's settings from stored values (to_dict) and a checklist."""
     R = scoring.Reason
+    values = {**LATER_DEFAULTS, **values}
     return scoring.Settings(
         completeness=values["completeness"],
         truthfulness=values["truthfulness"],
@@ -79,6 +90,10 @@ def to_scoring(values: dict, checklist: tuple[scoring.Item, ...]) -> scoring.Set
             R.WEIGHT_DISCREPANCY: Fraction(values["weight_discrepancy_tenths"], 10),
             R.LATE_RECEIPT: Fraction(values["late_receipt_tenths"], 10),
             R.CORRECTION: Fraction(values["correction_tenths"], 10),
+            R.WARNING_LOW: Fraction(values["warning_low_tenths"], 10),
+            R.WARNING_MEDIUM: Fraction(values["warning_medium_tenths"], 10),
+            R.WARNING_HIGH: Fraction(values["warning_high_tenths"], 10),
+            R.WARNING_OVERDUE: Fraction(values["warning_overdue_tenths"], 10),
         },
         thresholds=tuple(Fraction(values[f"threshold_{g}_tenths"], 10) for g in "abc"),
         checklist=checklist,

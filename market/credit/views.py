@@ -3,7 +3,7 @@ decision and settings, and the graded enterprise's own grade and appeal."""
 
 from fractions import Fraction
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,7 +18,7 @@ from market.credit.labels import status_labels
 from market.credit.states import EDITABLE, OPEN, EvaluationStatus
 from market.errors import DomainError, NotFound
 from market.extensions import db
-from market.uploads import allow_larger_bodies, nonempty
+from market.uploads import allow_larger_bodies, nonempty, serve_stored
 
 bp = Blueprint("credit", __name__, url_prefix="/credit")
 APPEAL_FILES = 5
@@ -362,11 +362,7 @@ def _form_refused(evaluation_id: int, status: int = 400, **given):
 @login_required
 def evidence(evidence_id: int):
     row, path = queries.evidence_for(current_user, evidence_id)
-    response = send_file(path, mimetype=row.mime, download_name=row.original_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return serve_stored(path, row.mime, row.original_name)
 
 
 @bp.post("/evidence/<int:evidence_id>/remove")

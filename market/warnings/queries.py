@@ -40,6 +40,33 @@ def console(
     return list(db.session.execute(query).scalars())
 
 
+def visible_to(
+    user: User, category: str = "", level: str = "", status: str = "", waiting: bool = False
+):
+    """The warnings this user may see, newest first, as a query to page through: a park
+    administrator's are the park's, a member's its enterprise's, anyone else's none.
+    `status` may be "open" for every open one; `waiting` keeps what waits on this user."""
+    if user.is_park_admin:
+        query = db.select(EarlyWarning).where(EarlyWarning.park_id == user.admin_park_id)
+        waits_on = WAITS_ON_ADMIN
+    elif user.enterprise_id is not None:
+        query = db.select(EarlyWarning).where(EarlyWarning.enterprise_id == user.enterprise_id)
+        waits_on = WAITS_ON_ENTERPRISE
+    else:
+        query, waits_on = db.select(EarlyWarning).where(db.false()), OPEN
+    if category:
+        query = query.where(EarlyWarning.category == category)
+    if level:
+        query = query.where(EarlyWarning.level == level)
+    if status == "open":
+        query = query.where(EarlyWarning.status.in_(_values(OPEN)))
+    elif status:
+        query = query.where(EarlyWarning.status == status)
+    if waiting:
+        query = query.where(EarlyWarning.status.in_(_values(waits_on)))
+    return query.order_by(EarlyWarning.raised_on.desc(), EarlyWarning.id.desc())
+
+
 def of_enterprise(user: User) -> list[EarlyWarning]:
     """The enterprise's own warnings: what waits on it first, then the rest, newest first."""
     rows = db.session.execute(

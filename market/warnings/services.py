@@ -15,6 +15,7 @@ from market.credit.files import Upload, check, store
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.manifests import checks
+from market.manifests.models import Manifest
 from market.manifests.workdays import add_working_days
 from market.transitions import Lifecycle
 from market.warnings import feed, rules
@@ -163,10 +164,11 @@ def raise_cause(park_id: int, cause: Cause, today: date, settings: Settings):
     if taken:
         return None
     status = initial_status(cause.level)
+    facts = _with_manifest_number(dict(cause.facts))
     row = EarlyWarning(
         park_id=park_id, enterprise_id=cause.enterprise_id, rule=cause.rule,
         category=cause.category, level=cause.level, status=status, cause_key=cause.key,
-        facts=json.dumps(dict(cause.facts), ensure_ascii=False, sort_keys=True),
+        facts=json.dumps(facts, ensure_ascii=False, sort_keys=True),
         auto_close=cause.auto_close, raised_on=today,
         due_on=due_after(park_id, today, settings) if status == S.SENT else None,
     )  # fmt: skip
@@ -178,6 +180,17 @@ def raise_cause(park_id: int, cause: Cause, today: date, settings: Settings):
         return None
     WARNINGS.log(row, E.RAISE, None, status, level=row.level)
     return row
+
+
+def _with_manifest_number(facts: dict) -> dict:
+    """A warning about a manifest names it by its number (联单编号), as every page does."""
+    if "manifest_id" in facts and "manifest_number" not in facts:
+        number = db.session.execute(
+            db.select(Manifest.number).where(Manifest.id == facts["manifest_id"])
+        ).scalar_one_or_none()
+        if number:
+            facts["manifest_number"] = number
+    return facts
 
 
 def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) -> int:

@@ -2,7 +2,7 @@
 console (filters, closure rate), one warning's page with the step each side may take,
 the rectification files and the park's warning settings."""
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,6 +12,7 @@ from market.accounts.views import form_error
 from market.credit.files import max_bytes, upload_of
 from market.errors import DomainError
 from market.extensions import db
+from market.uploads import serve_stored
 from market.warnings import forms, queries, services
 from market.warnings.states import WAITS_ON_ENTERPRISE, WarningStatus, may_forward
 
@@ -168,11 +169,7 @@ def outcome(warning_id: int):
 @login_required
 def file(file_id: int):
     row, path = queries.file_for(current_user, file_id)
-    response = send_file(path, mimetype=row.mime, download_name=row.original_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return serve_stored(path, row.mime, row.original_name)
 
 
 # ---- the park's console ------------------------------------------------------------------

@@ -153,6 +153,8 @@ API = [
     ("POST", "/api/v1/listings/supply"),
     ("GET", "/api/v1/listings/supply/1/matches"),
     ("GET", "/api/v1/credit/mine"),
+    ("GET", "/api/v1/warnings"),
+    ("POST", "/api/v1/warnings/1/answer"),
 ]
 
 

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from market import clock
 from market.credit import services
 from market.credit.models import Evaluation, EvidenceFile
+from market.credit.settings import SETTING_FIELDS
 from market.extensions import db
 from tests import credit_flow, factories
 from tests.conftest import csrf_token, login
@@ -221,12 +222,9 @@ def test_settings_and_checklist_refuse_bad_input_with_a_message(client, world):
     page = client.get("/credit/admin/settings").get_data(as_text=True)
     values = {
         name: re.search(rf'name="{name}"[^>]*value="(\d+)"', page).group(1)
-        for name in ("completeness", "truthfulness", "offline", "late_credit_pct",
-                     "negative_stock_tenths", "weight_discrepancy_tenths", "late_receipt_tenths",
-                     "correction_tenths", "threshold_a_tenths", "threshold_b_tenths",
-                     "threshold_c_tenths", "validity_years", "appeal_days", "reminder_days",
-                     "window_months")
-    }  # fmt: skip
+        for name in SETTING_FIELDS  # the warning deductions among them
+    }
+    assert values["warning_high_tenths"] == "20"
     bad = post(client, "/credit/admin/settings", {**values, "offline": "70"})
     assert bad.status_code == 400 and "100" in bad.get_data(as_text=True)
     text = post(client, "/credit/admin/settings", {**values, "appeal_days": "abc"})

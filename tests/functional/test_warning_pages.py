@@ -158,6 +158,7 @@ def test_a_file_of_the_wrong_type_is_a_400_beside_the_field(client, world, warne
 
 
 def test_a_file_too_large_is_a_400_or_413_that_changes_nothing(client, world, warned, app):
+    limit = app.config["CREDIT_EVIDENCE_MAX_BYTES"]
     app.config["CREDIT_EVIDENCE_MAX_BYTES"] = 200
     try:
         login(client, world.generator)
@@ -165,7 +166,7 @@ def test_a_file_too_large_is_a_400_or_413_that_changes_nothing(client, world, wa
                          files=[(io.BytesIO(PNG + b"0" * 300), "big.png")])  # fmt: skip
         assert response.status_code in (400, 413)
     finally:
-        app.config.pop("CREDIT_EVIDENCE_MAX_BYTES")
+        app.config["CREDIT_EVIDENCE_MAX_BYTES"] = limit  # the app is shared by the tests
     row = db.session.get(EarlyWarning, warned["low"])
     db.session.refresh(row)
     assert row.status == S.SENT

@@ -260,13 +260,14 @@ def test_a_refused_file_changes_nothing(world, upload, message):
 
 
 def test_a_file_over_the_size_limit_is_refused(world, app):
+    limit = app.config["CREDIT_EVIDENCE_MAX_BYTES"]
     app.config["CREDIT_EVIDENCE_MAX_BYTES"] = 100
     try:
         row = raised(world, "low")
         with pytest.raises(DomainError, match="MB"):
             services.respond(world.generator, row.id, "答复", [Upload("big.png", PNG + b"0" * 100)])
     finally:
-        app.config.pop("CREDIT_EVIDENCE_MAX_BYTES")
+        app.config["CREDIT_EVIDENCE_MAX_BYTES"] = limit  # the app is shared by the tests
 
 
 def test_medium_is_forwarded_rectified_returned_and_accepted(world):

@@ -10,6 +10,7 @@ import pytest
 
 from market.credit.scoring import (
     COLOURS,
+    DEFAULT_DEDUCTIONS,
     Evidence,
     Grade,
     GradedRole,
@@ -21,11 +22,14 @@ from market.credit.scoring import (
     Ref,
     ScoringError,
     Settings,
+    WarningFacts,
     completeness,
     evaluate,
     grade_of,
     offline,
     owed_filings,
+    part_from_dict,
+    part_to_dict,
     tenths,
     truthfulness,
 )
@@ -33,6 +37,8 @@ from market.manifests.ledger import Filed, Moved, generator_ledger, recycler_led
 from market.manifests.periods import FilingState, Kind, Tier, parse, periods_between
 
 D = date
+WARNING_SIZES = {Reason.WARNING_LOW: F(1, 2), Reason.WARNING_MEDIUM: 1,
+                 Reason.WARNING_HIGH: 2, Reason.WARNING_OVERDUE: 1}  # fmt: skip
 S = Settings()
 GEN = frozenset({GradedRole.GENERATOR})
 BOTH = frozenset({GradedRole.GENERATOR, GradedRole.RECYCLER})
@@ -184,7 +190,7 @@ def test_truthfulness_never_drops_below_zero_but_lists_every_deduction():
 
 def test_deduction_sizes_are_park_settings():
     sizes = {Reason.NEGATIVE_STOCK: 5, Reason.WEIGHT_DISCREPANCY: F(1, 2),
-             Reason.LATE_RECEIPT: 0, Reason.CORRECTION: 3}  # fmt: skip
+             Reason.LATE_RECEIPT: 0, Reason.CORRECTION: 3, **WARNING_SIZES}  # fmt: skip
     facts = [ManifestFacts(1, weight_discrepancy=True, receipt_late=True)]
     part = truthfulness(Evidence(GEN, manifests=facts), Settings(deductions=sizes))
     assert part.exact == F(39, 2) and [d.points for d in part.deductions] == [F(1, 2), 0]
@@ -353,3 +359,60 @@ def test_a_stored_part_comes_back_exact():
     stored = json.loads(json.dumps(part_to_dict(part)))
     assert part_from_dict(stored) == part
     assert part_from_dict(stored).exact == F(50, 3)
+
+
+# ---- warnings (预警) as evidence ----------------------------------------------------------
+
+
+def _warned(*facts: WarningFacts, sizes=None) -> tuple:
+    settings = Settings(deductions={**DEFAULT_DEDUCTIONS, **(sizes or {})})
+    part = truthfulness(Evidence(GEN, warnings=facts), settings)
+    return part, [(d.reason, d.points, d.refs, d.subject) for d in part.deductions]
+
+
+def test_a_warning_costs_the_deduction_of_the_level_it_was_raised_at():
+    part, found = _warned(WarningFacts(7, "stock_held", "high"),
+                          WarningFacts(3, "over_capacity", "medium"),
+                          WarningFacts(5, "generation_spike", "low"))  # fmt: skip
+    assert found == [
+        (Reason.WARNING_MEDIUM, 1, (Ref("warning", 3),), "over_capacity"),
+        (Reason.WARNING_LOW, F(1, 2), (Ref("warning", 5),), "generation_spike"),
+        (Reason.WARNING_HIGH, 2, (Ref("warning", 7),), "stock_held"),
+    ]
+    assert part.exact == 20 - F(7, 2) and part.tenths == 165
+
+
+def test_a_warning_whose_cause_is_judged_elsewhere_costs_only_its_missed_answer_days():
+    # the discrepancy itself is a truthfulness deduction of its manifest; the missing filing
+    # one of completeness; a lot nobody bid on is no fault — but letting a day pass is.
+    part, found = _warned(WarningFacts(1, "weight_discrepancy", "high"),
+                          WarningFacts(2, "missing_filing", "medium"),
+                          WarningFacts(3, "late_receipt", "low", overdue=2),
+                          WarningFacts(4, "lot_no_bid", "low", overdue=1))  # fmt: skip
+    assert [(r, p, refs) for r, p, refs, _s in found] == [
+        (Reason.WARNING_OVERDUE, 1, (Ref("warning", 3),)),
+        (Reason.WARNING_OVERDUE, 1, (Ref("warning", 3),)),
+        (Reason.WARNING_OVERDUE, 1, (Ref("warning", 4),)),
+    ]
+    assert part.exact == 17
+
+
+def test_warning_deductions_are_park_settings_and_never_take_the_part_below_zero():
+    sizes = {Reason.WARNING_HIGH: F(3, 2), Reason.WARNING_OVERDUE: 0}
+    part, found = _warned(WarningFacts(1, "stock_held", "high", overdue=3), sizes=sizes)
+    assert [p for _r, p, _refs, _s in found] == [F(3, 2), 0, 0, 0]
+    many = [WarningFacts(i, "over_capacity", "high", overdue=1) for i in range(1, 10)]
+    assert _warned(*many)[0].exact == 0
+
+
+def test_warning_facts_refuse_an_unknown_level_or_a_negative_count():
+    with pytest.raises(ValueError):
+        WarningFacts(1, "stock_held", "urgent")
+    with pytest.raises(ValueError):
+        WarningFacts(1, "stock_held", "low", overdue=-1)
+
+
+def test_a_stored_part_with_warning_deductions_reads_back_exactly():
+    part, _found = _warned(WarningFacts(9, "stock_held", "low", overdue=1))
+    again = part_from_dict(json.loads(json.dumps(part_to_dict(part))))
+    assert again == part and again.deductions[0].reason is Reason.WARNING_LOW
