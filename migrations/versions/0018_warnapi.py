@@ -1,7 +1,7 @@
 """credit settings: deductions for the warnings an enterprise had in the grading window
 
-Revision ID: 0017_warnapi
-Revises: 0016
+Revision ID: 0018_warnapi
+Revises: 0017_hall_indexes
 Create Date: 2026-11-29 23:10:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017_warnapi'
-down_revision = '0016'
+revision = '0018_warnapi'
+down_revision = '0017_hall_indexes'
 branch_labels = None
 depends_on = None
 
