@@ -16,7 +16,7 @@ from market.warnings.rules import RuleKey, Settings
 from tests import factories
 from tests import ledger_factories as lf
 
-ISW, HW = "ISW-17-01-01", "900-214-08"
+ISW, HW, OTHER = "ISW-17-01-01", "900-214-08", "900-041-49"
 
 
 def beijing(day, hour: int, minute: int = 0) -> datetime:
@@ -38,6 +38,40 @@ def month_key(day) -> str:
     return day.strftime("%Y-%m")
 
 
+def edges(today, deals, user) -> None:
+    """Movements on either side of Beijing midnight, of a month's end and of the last month
+    compared with the filings (under-declared); one receipt left untreated is the only
+    stock of its code, so the day it counts on is the stock's oldest day."""
+    first = today.replace(day=1) - timedelta(days=31)
+    last = first.replace(day=1) - timedelta(days=1)  # the last day of the month before
+    cutoff = feed._last_filed_month_end(today)
+    for deal, pickup, receipt, code in (
+        (deals[0], beijing(last, 23, 30), beijing(first.replace(day=1), 0, 30), ISW),
+        (deals[2], beijing(last, 7, 50), beijing(last, 23, 59), ISW),
+        (deals[3], beijing(first.replace(day=1), 0, 10), beijing(first.replace(day=1), 8), HW),
+        (deals[0], beijing(cutoff, 23, 50), beijing(cutoff + timedelta(days=1), 0, 20), ISW),
+        (deals[0], beijing(cutoff + timedelta(days=1), 0, 5), beijing(cutoff, 23, 55), HW),
+        (deals[1], beijing(today - timedelta(days=5), 23, 45), beijing(today, 0, 5), ISW),
+        (deals[1], beijing(last, 0, 15), beijing(last, 0, 30), OTHER),
+    ):
+        m = lf.closed_manifest(deal, 2_500, today, today, user, treatment=None, waste_code=code)
+        m.picked_up_at, m.received_at, m.closed_at = pickup, receipt, receipt
+
+
+def filings(today, gen, other, both_user) -> None:
+    # generation filed: a long monthly series with gaps and a spike, a quarterly one
+    month = today.replace(day=1)
+    for n in range(1, 22):
+        month = (month - timedelta(days=1)).replace(day=1)
+        if n not in (4, 9):
+            file(gen, ISW, month_key(month), 5_000 if n > 1 else 40_000)
+        if n % 2:
+            file(both_user, HW, month_key(month), 2_000)
+    quarter = parse_period(f"{today.year - 1}-Q3")
+    file(other, ISW, quarter.key, 9_000, kind="quarterly")
+    file(other, ISW, month_key(today - timedelta(days=400)), 1_000)
+
+
 def mixed_world(world) -> int:
     today = clock.today()
     gen, other = world.generator, world.other
@@ -57,18 +91,7 @@ def mixed_world(world) -> int:
     factories.demand(both_user, waste_codes=[ISW, HW], licence_id=both_licence.id)
     db.session.flush()
 
-    # generation filed: a long monthly series with gaps and a spike, a quarterly one
-    month = today.replace(day=1)
-    for n in range(1, 22):
-        month = (month - timedelta(days=1)).replace(day=1)
-        if n not in (4, 9):
-            file(gen, ISW, month_key(month), 5_000 if n > 1 else 40_000)
-        if n % 2:
-            file(both_user, HW, month_key(month), 2_000)
-    quarter = parse_period(f"{today.year - 1}-Q3")
-    file(other, ISW, quarter.key, 9_000, kind="quarterly")
-    file(other, ISW, month_key(today - timedelta(days=400)), 1_000)
-
+    filings(today, gen, other, both_user)
     deals = [lf.deal(gen, rec1), lf.deal(gen, rec2), lf.deal(gen, both_user),
              lf.deal(both_user, rec1), lf.deal(other, rec1)]  # fmt: skip
     lic = rec2.enterprise.licences[0]  # expired since the deal
@@ -84,17 +107,7 @@ def mixed_world(world) -> int:
             m.treatment = m.treatment_method = None  # received, not yet utilised or disposed
         if n % 4 == 1:
             m.declared_kg = m.declared_kg * 12 // 10  # weighed light
-    # movements around Beijing midnight and a month's end
-    first = today.replace(day=1) - timedelta(days=31)
-    last = first.replace(day=1) - timedelta(days=1)  # the last day of the month before
-    for deal, pickup, receipt in (
-        (deals[0], beijing(last, 23, 30), beijing(first.replace(day=1), 0, 30)),
-        (deals[2], beijing(last, 7, 50), beijing(last, 23, 59)),
-        (deals[3], beijing(first.replace(day=1), 0, 10), beijing(first.replace(day=1), 8)),
-        (deals[1], beijing(today - timedelta(days=5), 23, 45), beijing(today, 0, 5)),
-    ):
-        m = lf.closed_manifest(deal, 2_500, today, today, gen, treatment=None)
-        m.picked_up_at, m.received_at, m.closed_at = pickup, receipt, receipt
+    edges(today, deals, gen)
     # in transit: picked up long ago, yesterday, at midnight; one never picked up
     for back, hour in ((20, 12), (1, 9), (9, 0), (None, 0)):
         m = lf.closed_manifest(deals[back and 0 or 1], 700, today, today, gen,
@@ -150,6 +163,21 @@ def test_the_feed_counts_no_other_parks_rows(world):
     assert len(lots) == 1
     assert all(lot.enterprise_id != world.generator.enterprise_id for lot in lots)
     _generation = feed.INPUTS[RuleKey.STOCK_HELD](park_id, today)[0]
-    assert {h.enterprise_id for h in _generation}.isdisjoint(
-        {lot.enterprise_id for lot in lots}
-    )
+    assert {h.enterprise_id for h in _generation}.isdisjoint({lot.enterprise_id for lot in lots})
+
+
+def test_beijing_days_and_months_in_sql_are_the_clocks(world):
+    """The SQL day of a stored instant is `clock.business_day`, on either side of midnight."""
+    from sqlalchemy import literal
+
+    from market.db import UTCDateTime
+
+    day = clock.today().replace(day=1) - timedelta(days=1)
+    for at in (beijing(day, 0, 0), beijing(day, 0, 30), beijing(day, 7, 59), beijing(day, 8),
+               beijing(day, 23, 59), beijing(day + timedelta(days=1), 0, 1)):  # fmt: skip
+        stored = literal(at, UTCDateTime)
+        got_day, got_month = db.session.execute(
+            db.select(feed._day_sql(stored), feed._month_sql(stored))
+        ).one()  # fmt: skip
+        assert feed._as_date(got_day) == clock.business_day(at), at
+        assert feed._as_date(got_month) == clock.business_day(at).replace(day=1), at
