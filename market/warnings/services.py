@@ -153,6 +153,17 @@ class RunCounts:
             self.by_rule[key] = self.by_rule.get(key, 0) + n
 
 
+def _new_warning(park_id: int, cause: Cause, today: date, due: date | None) -> EarlyWarning:
+    status = initial_status(cause.level)
+    return EarlyWarning(
+        park_id=park_id, enterprise_id=cause.enterprise_id, rule=cause.rule,
+        category=cause.category, level=cause.level, status=status, cause_key=cause.key,
+        facts=json.dumps(dict(cause.facts), ensure_ascii=False, sort_keys=True),
+        auto_close=cause.auto_close, raised_on=today,
+        due_on=due if status == S.SENT else None,
+    )  # fmt: skip
+
+
 def raise_cause(park_id: int, cause: Cause, today: date, settings: Settings):
     """Insert the warning for a cause unless one was ever raised for it (the unique key
     settles two runs at once). Returns the new warning or None."""
@@ -162,22 +173,55 @@ def raise_cause(park_id: int, cause: Cause, today: date, settings: Settings):
     ).first()  # fmt: skip
     if taken:
         return None
-    status = initial_status(cause.level)
-    row = EarlyWarning(
-        park_id=park_id, enterprise_id=cause.enterprise_id, rule=cause.rule,
-        category=cause.category, level=cause.level, status=status, cause_key=cause.key,
-        facts=json.dumps(dict(cause.facts), ensure_ascii=False, sort_keys=True),
-        auto_close=cause.auto_close, raised_on=today,
-        due_on=due_after(park_id, today, settings) if status == S.SENT else None,
-    )  # fmt: skip
+    due = due_after(park_id, today, settings) if initial_status(cause.level) == S.SENT else None
+    row = _new_warning(park_id, cause, today, due)
     try:
         with db.session.begin_nested():
             db.session.add(row)
             db.session.flush()
     except IntegrityError:
         return None
-    WARNINGS.log(row, E.RAISE, None, status, level=row.level)
+    WARNINGS.log(row, E.RAISE, None, row.status, level=row.level)
     return row
+
+
+RAISE_BATCH = 1000
+
+
+def raise_causes(park_id: int, causes, today: date, settings: Settings) -> list[EarlyWarning]:
+    """`raise_cause` for many causes, with the same outcome: the keys ever raised are read
+    once, the new warnings inserted a batch at a time. A batch another run raised
+    meanwhile (the unique key refuses it) is redone cause by cause."""
+    causes = list(causes)
+    if not causes:
+        return []
+    taken = {(rule, key) for rule, key in db.session.execute(
+        db.select(EarlyWarning.rule, EarlyWarning.cause_key).where(
+            EarlyWarning.park_id == park_id,
+            EarlyWarning.rule.in_({c.rule.value for c in causes}))
+    )}  # fmt: skip
+    fresh = []
+    for cause in causes:
+        if (cause.rule.value, cause.key) not in taken:
+            taken.add((cause.rule.value, cause.key))
+            fresh.append(cause)
+    due = due_after(park_id, today, settings) if fresh else None
+    made: list[EarlyWarning] = []
+    for start in range(0, len(fresh), RAISE_BATCH):
+        batch = fresh[start : start + RAISE_BATCH]
+        rows = [_new_warning(park_id, cause, today, due) for cause in batch]
+        try:
+            with db.session.begin_nested():
+                db.session.add_all(rows)
+                db.session.flush()
+        except IntegrityError:
+            made += [r for c in batch if (r := raise_cause(park_id, c, today, settings))]
+            continue
+        for row in rows:
+            WARNINGS.log(row, E.RAISE, None, row.status, level=row.level)
+        made += rows
+    db.session.flush()
+    return made
 
 
 def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) -> int:
@@ -188,17 +232,17 @@ def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) ->
         return 0
     still = {(c.rule, c.key) for rule in closing for c in found[rule]}
     open_rows = db.session.execute(
-        db.select(EarlyWarning).where(
+        db.select(EarlyWarning.id, EarlyWarning.rule, EarlyWarning.cause_key).where(
             EarlyWarning.park_id == park_id,
             EarlyWarning.rule.in_([r.value for r in closing]),
             EarlyWarning.status.in_([s.value for s in OPEN]),
             EarlyWarning.auto_close.is_(True),  # as recorded when it was raised
         )
-    ).scalars()
+    ).all()
     count = 0
-    for row in list(open_rows):
-        if (row.rule, row.cause_key) not in still:
-            close_by_itself(row, today)
+    for warning_id, rule, key in open_rows:
+        if (rule, key) not in still:
+            close_by_itself(db.session.get(EarlyWarning, warning_id), today)
             count += 1
     return count
 
@@ -240,8 +284,7 @@ def run_park(park_id: int, today: date | None = None) -> RunCounts:
     found = feed.causes(park_id, today, settings)
     counts = RunCounts()
     for rule, causes in found.items():
-        made = [raise_cause(park_id, c, today, settings) for c in causes]
-        counts.by_rule[rule.value] = sum(1 for m in made if m is not None)
+        counts.by_rule[rule.value] = len(raise_causes(park_id, causes, today, settings))
         counts.raised += counts.by_rule[rule.value]
     counts.auto_closed = _auto_close(park_id, found, today)
     counts.escalated = escalate_overdue(park_id, today)
@@ -399,6 +442,7 @@ __all__ = [
     "escalate_overdue",
     "forward",
     "raise_cause",
+    "raise_causes",
     "record_outcome",
     "respond",
     "return_",
