@@ -222,7 +222,7 @@ def main(argv=None) -> int:
         print(f"per-enterprise feed (baseline): {out['feed_s']['per-enterprise total']:.2f} s "
               f"{old_times} | {load()}")  # fmt: skip
         print("rule inputs identical:", "yes" if same else f"NO: {differ}")
-    out["inputs"] = {r.value: len(v) for r, v in new_inputs.items()}
+    out["inputs"] = {r.value: len(v[0]) for r, v in new_inputs.items()}
     print("rule inputs (rows):", json.dumps(out["inputs"]))
 
     first, counts = time_run(app, park_id, args.profile)

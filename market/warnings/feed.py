@@ -16,6 +16,7 @@ the same answers (tests/integration/test_warning_feed.py).
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from sqlalchemy import Date, Interval, case, cast, func, literal_column
 
@@ -186,10 +187,20 @@ def _codes_dealt(park_id: int) -> dict[int, set[int]]:
 def _fifo_periods(earliest: date | None, today: date) -> tuple[periods.Period, ...]:
     """The ledger's months: the current one, preceded by every month back to the earliest
     movement (as `ledgers.ledger_for` spans them)."""
-    display = periods.periods_between(today.replace(day=1), today, Kind.MONTH)
-    if earliest is None or earliest >= display[0].start:
-        return display
-    return periods.periods_between(earliest, display[-1].end, Kind.MONTH)
+    first = today.replace(day=1)
+    if earliest is not None and earliest < first:
+        first = earliest.replace(day=1)
+    return _months(first, today)
+
+
+@lru_cache(maxsize=256)
+def _months(first: date, today: date) -> tuple[periods.Period, ...]:
+    """Every month from the one of `first` to the one of `today` (period arithmetic is pure
+    and the same few spans serve every enterprise and code)."""
+    return periods.periods_between(first, today, Kind.MONTH)
+
+
+_parse = lru_cache(maxsize=4096)(periods.parse)
 
 
 def _generator_stock(park_id: int, today: date, names: dict[int, str]) -> list[rules.Held]:
@@ -200,7 +211,7 @@ def _generator_stock(park_id: int, today: date, names: dict[int, str]) -> list[r
                   Filing.generated_kg)
         .where(Filing.enterprise_id.in_(_generators(park_id)), Filing.period_kind == MONTHLY)
     ):  # fmt: skip
-        filed[(e, c)].append(Filed(periods.parse(key), kg, f_id))
+        filed[(e, c)].append(Filed(_parse(key), kg, f_id))
     month = _month_sql(func.coalesce(Manifest.picked_up_at, Manifest.received_at,
                                      Manifest.closed_at))  # fmt: skip
     shipped: dict[tuple[int, int], list[Moved]] = defaultdict(list)
@@ -277,12 +288,14 @@ def missing_filing(park_id: int, today: date) -> tuple:
     dealt = _codes_dealt(park_id)
     names = _code_names(set().union(*dealt.values())) if dealt else {}
     due_rules = filing_services.due_rules(park_id)
-    owed = []
+    owed, owing = [], {}  # periods owed per set of tiers: most generators share theirs
     for enterprise in generators:
         codes = sorted(dealt.get(enterprise.id, ()), key=lambda c: names[c])
-        mine = filing_services.tiers_from(enterprise, tiers.get(enterprise.id, []))
-        for period in periods.periods_due(mine, *window, due_rules):
-            due = periods.due_date(period, due_rules)
+        mine = tuple(filing_services.tiers_from(enterprise, tiers.get(enterprise.id, [])))
+        if mine not in owing:
+            owing[mine] = [(period, periods.due_date(period, due_rules))
+                           for period in periods.periods_due(mine, *window, due_rules)]  # fmt: skip
+        for period, due in owing[mine]:
             for c in codes:
                 owed.append(rules.Owed(enterprise.id, c, names[c], period.key, due,
                                        filed_on.get((enterprise.id, c, period.key))))  # fmt: skip
