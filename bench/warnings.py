@@ -163,6 +163,7 @@ def time_run(app, park_id: int, profile: int = 0) -> tuple[float, object]:
 def time_feeds(app, park_id: int, module) -> tuple[dict, dict]:
     """Each rule's inputs from one feed module, timed rule by rule."""
     from market import clock
+
     times, inputs = {}, {}
     with app.app_context():
         today = clock.today()
@@ -206,25 +207,16 @@ def main(argv=None) -> int:
     from market.warnings import feed, feed_reference
 
     out["park"] = counts_of(app)
-    print("park:", json.dumps(out["park"]), "|", load())
+    commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip()
+    started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out["commit"], out["started"] = commit, started_at
+    print(f"commit {commit}, {started_at}; park:", json.dumps(out["park"]), "|", load())
 
     new_times, new_inputs = time_feeds(app, park_id, feed)
     out["feed_s"] = {"set-based": new_times, "set-based total": round(sum(new_times.values()), 2)}
     print(f"set-based feed: {out['feed_s']['set-based total']:.2f} s {new_times} | {load()}")
-    same = True
-    if not args.no_baseline:
-        old_times, old_inputs = time_feeds(app, park_id, feed_reference)
-        out["feed_s"]["per-enterprise"] = old_times
-        out["feed_s"]["per-enterprise total"] = round(sum(old_times.values()), 2)
-        differ = [r.value for r in old_inputs if old_inputs[r] != new_inputs[r]]
-        same = not differ
-        out["same_inputs"] = same
-        print(f"per-enterprise feed (baseline): {out['feed_s']['per-enterprise total']:.2f} s "
-              f"{old_times} | {load()}")  # fmt: skip
-        print("rule inputs identical:", "yes" if same else f"NO: {differ}")
     out["inputs"] = {r.value: len(v[0]) for r, v in new_inputs.items()}
     print("rule inputs (rows):", json.dumps(out["inputs"]))
-
     first, counts = time_run(app, park_id, args.profile)
     out["first_run"] = {"s": round(first, 2), "raised": counts.raised, "by_rule": counts.by_rule,
                         "auto_closed": counts.auto_closed, "escalated": counts.escalated,
@@ -236,6 +228,18 @@ def main(argv=None) -> int:
                          "auto_closed": again.auto_closed, "load": load()}  # fmt: skip
     print(f"second run: {second:.2f} s, raised {again.raised:,}, "
           f"auto-closed {again.auto_closed:,} | {load()}")  # fmt: skip
+    same = True
+    if not args.no_baseline:
+        old_times, old_inputs = time_feeds(app, park_id, feed_reference)
+        out["feed_s"]["per-enterprise"] = old_times
+        out["feed_s"]["per-enterprise total"] = round(sum(old_times.values()), 2)
+        differ = [r.value for r in old_inputs if old_inputs[r] != new_inputs[r]]
+        same = not differ
+        out["same_inputs"] = same
+        print(f"per-enterprise feed (baseline): {out['feed_s']['per-enterprise total']:.2f} s "
+              f"{old_times} | {load()}")  # fmt: skip
+        print("rule inputs identical:", "yes" if same else f"NO: {differ}")
+
     idle = again.raised == 0 and again.auto_closed == 0
     every = all(counts.by_rule.get(r, 0) > 0 for r in out["inputs"])
     verdict = max(first, second) < TARGET_SECONDS
