@@ -8,7 +8,10 @@ enterprises or of a million manifests (bench/warnings.py). The stock ledgers are
 weights summed per enterprise, code and day (or month, where the ledger only uses a
 period's total): the FIFO ageing of `market.manifests.ledger` gives the same closing stock
 and the same oldest day for summed movements as for the single manifests. Beijing days are
-computed in SQL as UTC + 8 hours (China has kept no daylight saving since 1991).
+computed in SQL as UTC + 8 hours (China has kept no daylight saving since 1991). Where
+the data alone decides that a row can never be flagged, whatever the settings (a weight
+equal to the declared one, a receipt on a day the receiver held a licence), the query
+leaves it out (`FLAGGABLE` names those rows).
 `feed_reference` computes the same inputs enterprise by enterprise; a test holds the two to
 the same answers (tests/integration/test_warning_feed.py).
 """
@@ -112,7 +115,10 @@ def weight_discrepancy(park_id: int, today: date) -> tuple:
         db.select(Manifest.id, Manifest.generator_id, Manifest.declared_kg,
                   Manifest.received_kg, Manifest.rejected_kg)
         .where(Manifest.status == "closed", _in_park(Manifest.generator_id, park_id),
-               Manifest.received_at >= _since_recent(today))
+               Manifest.received_at >= _since_recent(today),
+               Manifest.declared_kg > 0,  # only a weight off the declared one can be flagged
+               func.coalesce(Manifest.received_kg, 0) + Manifest.rejected_kg
+               != Manifest.declared_kg)
         .order_by(Manifest.id)
     )  # fmt: skip
     return ([rules.Weighed(i, g, declared, (got or 0) + rejected)
@@ -131,10 +137,15 @@ def _spans(enterprise_ids) -> dict[int, list[tuple[date, date]]]:
 
 
 def expired_licence(park_id: int, today: date) -> tuple:
+    day = _day_sql(func.coalesce(Manifest.received_at, Manifest.closed_at))
+    licensed = db.select(Licence.id).where(  # only a receipt on an unlicensed day is flagged
+        Licence.enterprise_id == Manifest.receiver_id, Licence.valid_from <= day,
+        Licence.valid_until >= day,
+    )  # fmt: skip
     rows = db.session.execute(
         db.select(Manifest.id, Manifest.receiver_id, Manifest.received_at, Manifest.closed_at)
         .where(Manifest.status == "closed", _in_park(Manifest.receiver_id, park_id),
-               Manifest.received_at >= _since_recent(today))
+               Manifest.received_at >= _since_recent(today), ~licensed.exists())
         .order_by(Manifest.id)
     )  # fmt: skip
     receipts = [rules.Receipt(i, r, clock.business_day(got or closed))
@@ -392,12 +403,27 @@ JUDGES: Mapping[RuleKey, Callable[[tuple, date, Settings], list[Cause]]] = {
 }
 
 
+def _weight_off(row: rules.Weighed, inputs: tuple) -> bool:
+    return row.declared_kg > 0 and row.weighed_kg != row.declared_kg
+
+
+def _unlicensed(row: rules.Receipt, inputs: tuple) -> bool:
+    return not any(start <= row.day <= end for start, end in inputs[1].get(row.receiver_id, ()))
+
+
+#: rows a rule can flag under some settings; the feed above leaves out the others
+FLAGGABLE = {RuleKey.WEIGHT_DISCREPANCY: _weight_off, RuleKey.EXPIRED_LICENCE: _unlicensed}
+
+
 def normalised(rule: RuleKey, inputs: tuple) -> tuple:
-    """A rule's inputs in a canonical order, to compare two feeds: the rows sorted, the
-    licence spans sorted per receiver."""
-    rows = tuple(sorted(inputs[0], key=repr))
+    """A rule's inputs in a canonical order, to compare two feeds: the rows the rule can
+    flag under some settings (FLAGGABLE), sorted; the licence spans of their receivers,
+    sorted."""
+    keep = FLAGGABLE.get(rule, lambda row, inputs: True)
+    rows = tuple(sorted((row for row in inputs[0] if keep(row, inputs)), key=repr))
     if rule == RuleKey.EXPIRED_LICENCE:
-        spans = {e: tuple(sorted(s)) for e, s in inputs[1].items() if s}
+        receivers = {row.receiver_id for row in rows}
+        spans = {e: tuple(sorted(s)) for e, s in inputs[1].items() if e in receivers}
         return rows, tuple(sorted(spans.items()))
     return (rows, *inputs[1:])
 

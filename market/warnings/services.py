@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from market import clock
@@ -185,13 +186,14 @@ def raise_cause(park_id: int, cause: Cause, today: date, settings: Settings):
     return row
 
 
-RAISE_BATCH = 1000
+RAISE_BATCH = 2000
 
 
-def raise_causes(park_id: int, causes, today: date, settings: Settings) -> list[EarlyWarning]:
-    """`raise_cause` for many causes, with the same outcome: the keys ever raised are read
-    once, the new warnings inserted a batch at a time. A batch another run raised
-    meanwhile (the unique key refuses it) is redone cause by cause."""
+def raise_causes(park_id: int, causes, today: date, settings: Settings) -> list[int]:
+    """`raise_cause` for many causes, with the same outcome (the warnings and their raise
+    events): the keys ever raised are read once, the new warnings and their events are
+    inserted a batch at a time in two statements. A batch another run raised meanwhile
+    (the unique key refuses it) is redone cause by cause. Returns the new warnings' ids."""
     causes = list(causes)
     if not causes:
         return []
@@ -206,22 +208,42 @@ def raise_causes(park_id: int, causes, today: date, settings: Settings) -> list[
             taken.add((cause.rule.value, cause.key))
             fresh.append(cause)
     due = due_after(park_id, today, settings) if fresh else None
-    made: list[EarlyWarning] = []
+    made: list[int] = []
     for start in range(0, len(fresh), RAISE_BATCH):
         batch = fresh[start : start + RAISE_BATCH]
-        rows = [_new_warning(park_id, cause, today, due) for cause in batch]
         try:
             with db.session.begin_nested():
-                db.session.add_all(rows)
-                db.session.flush()
+                made += _insert(park_id, batch, today, due)
         except IntegrityError:
-            made += [r for c in batch if (r := raise_cause(park_id, c, today, settings))]
-            continue
-        for row in rows:
-            WARNINGS.log(row, E.RAISE, None, row.status, level=row.level)
-        made += rows
-    db.session.flush()
+            made += [r.id for c in batch if (r := raise_cause(park_id, c, today, settings))]
     return made
+
+
+def _insert(park_id: int, causes: list[Cause], today: date, due: date | None) -> list[int]:
+    """The warnings and, for each, the raise event `WARNINGS.log` writes (from no status to
+    the first one, at the warning's level) — as two multi-row inserts."""
+    now = clock.now()
+    rows = []
+    for cause in causes:
+        status = initial_status(cause.level)
+        rows.append(dict(
+            park_id=park_id, enterprise_id=cause.enterprise_id, rule=cause.rule.value,
+            category=cause.category.value, level=cause.level.value, status=status.value,
+            cause_key=cause.key,
+            facts=json.dumps(dict(cause.facts), ensure_ascii=False, sort_keys=True),
+            auto_close=cause.auto_close, raised_on=today,
+            due_on=due if status == S.SENT else None, answer="", outcome="",
+            created_at=now, updated_at=now,
+        ))  # fmt: skip
+    ids = db.session.execute(
+        insert(EarlyWarning).returning(EarlyWarning.id, sort_by_parameter_order=True), rows
+    ).scalars().all()  # fmt: skip
+    db.session.execute(insert(WarningEventRow), [
+        dict(warning_id=i, event=E.RAISE.value, from_status=None, to_status=row["status"],
+             level=row["level"], at=now, note="")
+        for i, row in zip(ids, rows, strict=True)
+    ])  # fmt: skip
+    return list(ids)
 
 
 def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) -> int:
