@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import insert
+from sqlalchemy import insert, literal, null
 from sqlalchemy.exc import IntegrityError
 
 from market import clock
 from market.accounts.models import Park, User
 from market.credit.files import Upload, check, store
+from market.db import UTCDateTime
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.manifests import checks
@@ -189,14 +190,14 @@ def raise_cause(park_id: int, cause: Cause, today: date, settings: Settings):
 RAISE_BATCH = 2000
 
 
-def raise_causes(park_id: int, causes, today: date, settings: Settings) -> list[int]:
+def raise_causes(park_id: int, causes, today: date, settings: Settings) -> int:
     """`raise_cause` for many causes, with the same outcome (the warnings and their raise
     events): the keys ever raised are read once, the new warnings and their events are
     inserted a batch at a time in two statements. A batch another run raised meanwhile
-    (the unique key refuses it) is redone cause by cause. Returns the new warnings' ids."""
+    (the unique key refuses it) is redone cause by cause. Returns how many were raised."""
     causes = list(causes)
     if not causes:
-        return []
+        return 0
     taken = {(rule, key) for rule, key in db.session.execute(
         db.select(EarlyWarning.rule, EarlyWarning.cause_key).where(
             EarlyWarning.park_id == park_id,
@@ -208,20 +209,22 @@ def raise_causes(park_id: int, causes, today: date, settings: Settings) -> list[
             taken.add((cause.rule.value, cause.key))
             fresh.append(cause)
     due = due_after(park_id, today, settings) if fresh else None
-    made: list[int] = []
+    made = 0
     for start in range(0, len(fresh), RAISE_BATCH):
         batch = fresh[start : start + RAISE_BATCH]
         try:
             with db.session.begin_nested():
                 made += _insert(park_id, batch, today, due)
         except IntegrityError:
-            made += [r.id for c in batch if (r := raise_cause(park_id, c, today, settings))]
+            made += sum(1 for c in batch if raise_cause(park_id, c, today, settings))
     return made
 
 
-def _insert(park_id: int, causes: list[Cause], today: date, due: date | None) -> list[int]:
-    """The warnings and, for each, the raise event `WARNINGS.log` writes (from no status to
-    the first one, at the warning's level) — as two multi-row inserts."""
+def _insert(park_id: int, causes: list[Cause], today: date, due: date | None) -> int:
+    """The warnings (one multi-row insert), then for each the raise event `WARNINGS.log`
+    writes — from no status to the first one, at the warning's level — for every warning
+    of the park that has no event yet: those just inserted (another run's are not visible
+    before it commits, and it commits them with their events)."""
     now = clock.now()
     rows = []
     for cause in causes:
@@ -235,15 +238,16 @@ def _insert(park_id: int, causes: list[Cause], today: date, due: date | None) ->
             due_on=due if status == S.SENT else None, answer="", outcome="",
             created_at=now, updated_at=now,
         ))  # fmt: skip
-    ids = db.session.execute(
-        insert(EarlyWarning).returning(EarlyWarning.id, sort_by_parameter_order=True), rows
-    ).scalars().all()  # fmt: skip
-    db.session.execute(insert(WarningEventRow), [
-        dict(warning_id=i, event=E.RAISE.value, from_status=None, to_status=row["status"],
-             level=row["level"], at=now, note="")
-        for i, row in zip(ids, rows, strict=True)
-    ])  # fmt: skip
-    return list(ids)
+    db.session.execute(insert(EarlyWarning), rows)
+    w, e = EarlyWarning, WarningEventRow
+    at = literal(now, UTCDateTime)
+    unlogged = db.select(
+        w.id, literal(E.RAISE.value), null(), w.status, w.level, at, literal("")
+    ).where(w.park_id == park_id, ~db.select(e.id).where(e.warning_id == w.id).exists())
+    db.session.execute(insert(e).from_select(
+        ["warning_id", "event", "from_status", "to_status", "level", "at", "note"], unlogged
+    ))  # fmt: skip
+    return len(rows)
 
 
 def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) -> int:
@@ -306,7 +310,7 @@ def run_park(park_id: int, today: date | None = None) -> RunCounts:
     found = feed.causes(park_id, today, settings)
     counts = RunCounts()
     for rule, causes in found.items():
-        counts.by_rule[rule.value] = len(raise_causes(park_id, causes, today, settings))
+        counts.by_rule[rule.value] = raise_causes(park_id, causes, today, settings)
         counts.raised += counts.by_rule[rule.value]
     counts.auto_closed = _auto_close(park_id, found, today)
     counts.escalated = escalate_overdue(park_id, today)
