@@ -175,9 +175,12 @@ def late_receipts(
     """转移: a receipt not signed by the end of the n-th working day after pickup."""
     if not settings.late_receipt_on:
         return []
-    causes = []
+    causes, due_of = [], {}  # many receipts share a pickup day: its due day is counted once
     for row in rows:
-        due = add_working_days(row.pickup_day, settings.receipt_working_days, calendar).date
+        if row.pickup_day not in due_of:
+            days = settings.receipt_working_days
+            due_of[row.pickup_day] = add_working_days(row.pickup_day, days, calendar).date
+        due = due_of[row.pickup_day]
         if today > due:
             facts = {"manifest_id": row.manifest_id, "due": due.isoformat(),
                      "days": (today - due).days}  # fmt: skip

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy import insert, literal, null
 from sqlalchemy.exc import IntegrityError
 
 from market import clock
 from market.accounts.models import Park, User
 from market.credit.files import Upload, check, store
+from market.db import UTCDateTime
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.manifests import checks
@@ -154,6 +156,18 @@ class RunCounts:
             self.by_rule[key] = self.by_rule.get(key, 0) + n
 
 
+def _new_warning(park_id: int, cause: Cause, today: date, due: date | None) -> EarlyWarning:
+    status = initial_status(cause.level)
+    return EarlyWarning(
+        park_id=park_id, enterprise_id=cause.enterprise_id, rule=cause.rule,
+        category=cause.category, level=cause.level, status=status, cause_key=cause.key,
+        facts=json.dumps(_with_manifest_numbers([dict(cause.facts)])[0], ensure_ascii=False,
+                         sort_keys=True),
+        auto_close=cause.auto_close, raised_on=today,
+        due_on=due if status == S.SENT else None,
+    )  # fmt: skip
+
+
 def raise_cause(park_id: int, cause: Cause, today: date, settings: Settings):
     """Insert the warning for a cause unless one was ever raised for it (the unique key
     settles two runs at once). Returns the new warning or None."""
@@ -163,34 +177,95 @@ def raise_cause(park_id: int, cause: Cause, today: date, settings: Settings):
     ).first()  # fmt: skip
     if taken:
         return None
-    status = initial_status(cause.level)
-    facts = _with_manifest_number(dict(cause.facts))
-    row = EarlyWarning(
-        park_id=park_id, enterprise_id=cause.enterprise_id, rule=cause.rule,
-        category=cause.category, level=cause.level, status=status, cause_key=cause.key,
-        facts=json.dumps(facts, ensure_ascii=False, sort_keys=True),
-        auto_close=cause.auto_close, raised_on=today,
-        due_on=due_after(park_id, today, settings) if status == S.SENT else None,
-    )  # fmt: skip
+    due = due_after(park_id, today, settings) if initial_status(cause.level) == S.SENT else None
+    row = _new_warning(park_id, cause, today, due)
     try:
         with db.session.begin_nested():
             db.session.add(row)
             db.session.flush()
     except IntegrityError:
         return None
-    WARNINGS.log(row, E.RAISE, None, status, level=row.level)
+    WARNINGS.log(row, E.RAISE, None, row.status, level=row.level)
     return row
 
 
-def _with_manifest_number(facts: dict) -> dict:
-    """A warning about a manifest names it by its number (联单编号), as every page does."""
-    if "manifest_id" in facts and "manifest_number" not in facts:
-        number = db.session.execute(
-            db.select(Manifest.number).where(Manifest.id == facts["manifest_id"])
-        ).scalar_one_or_none()
-        if number:
-            facts["manifest_number"] = number
-    return facts
+def _with_manifest_numbers(facts_list: list[dict]) -> list[dict]:
+    """Warnings about a manifest name it by its number (联单编号), as every page does: the
+    numbers of a batch's manifests are read in one query."""
+    unnamed = [f for f in facts_list if "manifest_id" in f and "manifest_number" not in f]
+    ids = {f["manifest_id"] for f in unnamed}
+    if ids:
+        numbers = dict(db.session.execute(
+            db.select(Manifest.id, Manifest.number).where(Manifest.id.in_(ids))
+        ).all())  # fmt: skip
+        for f in unnamed:
+            if f["manifest_id"] in numbers:
+                f["manifest_number"] = numbers[f["manifest_id"]]
+    return facts_list
+
+
+RAISE_BATCH = 2000
+
+
+def raise_causes(park_id: int, causes, today: date, settings: Settings) -> int:
+    """`raise_cause` for many causes, with the same outcome (the warnings and their raise
+    events): the keys ever raised are read once, the new warnings and their events are
+    inserted a batch at a time in two statements. A batch another run raised meanwhile
+    (the unique key refuses it) is redone cause by cause. Returns how many were raised."""
+    causes = list(causes)
+    if not causes:
+        return 0
+    taken = {(rule, key) for rule, key in db.session.execute(
+        db.select(EarlyWarning.rule, EarlyWarning.cause_key).where(
+            EarlyWarning.park_id == park_id,
+            EarlyWarning.rule.in_({c.rule.value for c in causes}))
+    )}  # fmt: skip
+    fresh = []
+    for cause in causes:
+        if (cause.rule.value, cause.key) not in taken:
+            taken.add((cause.rule.value, cause.key))
+            fresh.append(cause)
+    due = due_after(park_id, today, settings) if fresh else None
+    made = 0
+    for start in range(0, len(fresh), RAISE_BATCH):
+        batch = fresh[start : start + RAISE_BATCH]
+        try:
+            with db.session.begin_nested():
+                made += _insert(park_id, batch, today, due)
+        except IntegrityError:
+            made += sum(1 for c in batch if raise_cause(park_id, c, today, settings))
+    return made
+
+
+def _insert(park_id: int, causes: list[Cause], today: date, due: date | None) -> int:
+    """The warnings (one multi-row insert), then for each the raise event `WARNINGS.log`
+    writes — from no status to the first one, at the warning's level — for every warning
+    of the park that has no event yet: those just inserted (another run's are not visible
+    before it commits, and it commits them with their events)."""
+    now = clock.now()
+    rows = []
+    facts = _with_manifest_numbers([dict(cause.facts) for cause in causes])
+    for cause, fact in zip(causes, facts, strict=True):
+        status = initial_status(cause.level)
+        rows.append(dict(
+            park_id=park_id, enterprise_id=cause.enterprise_id, rule=cause.rule.value,
+            category=cause.category.value, level=cause.level.value, status=status.value,
+            cause_key=cause.key,
+            facts=json.dumps(fact, ensure_ascii=False, sort_keys=True),
+            auto_close=cause.auto_close, raised_on=today,
+            due_on=due if status == S.SENT else None, answer="", outcome="",
+            created_at=now, updated_at=now,
+        ))  # fmt: skip
+    db.session.execute(insert(EarlyWarning), rows)
+    w, e = EarlyWarning, WarningEventRow
+    at = literal(now, UTCDateTime)
+    unlogged = db.select(
+        w.id, literal(E.RAISE.value), null(), w.status, w.level, at, literal("")
+    ).where(w.park_id == park_id, ~db.select(e.id).where(e.warning_id == w.id).exists())
+    db.session.execute(insert(e).from_select(
+        ["warning_id", "event", "from_status", "to_status", "level", "at", "note"], unlogged
+    ))  # fmt: skip
+    return len(rows)
 
 
 def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) -> int:
@@ -201,17 +276,17 @@ def _auto_close(park_id: int, found: dict[RuleKey, list[Cause]], today: date) ->
         return 0
     still = {(c.rule, c.key) for rule in closing for c in found[rule]}
     open_rows = db.session.execute(
-        db.select(EarlyWarning).where(
+        db.select(EarlyWarning.id, EarlyWarning.rule, EarlyWarning.cause_key).where(
             EarlyWarning.park_id == park_id,
             EarlyWarning.rule.in_([r.value for r in closing]),
             EarlyWarning.status.in_([s.value for s in OPEN]),
             EarlyWarning.auto_close.is_(True),  # as recorded when it was raised
         )
-    ).scalars()
+    ).all()
     count = 0
-    for row in list(open_rows):
-        if (row.rule, row.cause_key) not in still:
-            close_by_itself(row, today)
+    for warning_id, rule, key in open_rows:
+        if (rule, key) not in still:
+            close_by_itself(db.session.get(EarlyWarning, warning_id), today)
             count += 1
     return count
 
@@ -253,8 +328,7 @@ def run_park(park_id: int, today: date | None = None) -> RunCounts:
     found = feed.causes(park_id, today, settings)
     counts = RunCounts()
     for rule, causes in found.items():
-        made = [raise_cause(park_id, c, today, settings) for c in causes]
-        counts.by_rule[rule.value] = sum(1 for m in made if m is not None)
+        counts.by_rule[rule.value] = raise_causes(park_id, causes, today, settings)
         counts.raised += counts.by_rule[rule.value]
     counts.auto_closed = _auto_close(park_id, found, today)
     counts.escalated = escalate_overdue(park_id, today)
@@ -412,6 +486,7 @@ __all__ = [
     "escalate_overdue",
     "forward",
     "raise_cause",
+    "raise_causes",
     "record_outcome",
     "respond",
     "return_",
