@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, current_app, jsonify, render_template, request, session
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -112,8 +112,10 @@ def unavailable_response(message):
         if wants_json():
             body = {"error": {"status": 503, "message": text, "retry_after": RETRY_AFTER}}
             return jsonify(body), 503, headers
-        page = render_template(
-            "errors/unavailable.html", message=text, locale=locale, retry_after=RETRY_AFTER
+        # Straight from the template, without the context processors: flask-login's
+        # would load the signed-in user from the database that is not there.
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            message=text, locale=locale, retry_after=RETRY_AFTER, request=request
         )
     return page, 503, headers
 
