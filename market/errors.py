@@ -12,8 +12,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from market.deals.gateway import GatewayUnavailable
-
 log = logging.getLogger(__name__)
 RETRY_AFTER = 5  # seconds: what a 503 asks the client to wait (a restart, a failover)
 
@@ -90,15 +88,14 @@ def _database_down(exc: DBAPIError) -> bool:
 def _outage_locale() -> str:
     """The request's language without asking the database: the one already chosen in this
     request, else the session's choice or the browser's, else Chinese."""
-    from market.app import LANGUAGES
-
+    languages = current_app.config["LANGUAGES"]
     try:
         return str(get_locale())
     except Exception:  # noqa: BLE001 — choosing it would read the user from the database
         chosen = session.get("lang")
-        if chosen in LANGUAGES:
+        if chosen in languages:
             return chosen
-        return request.accept_languages.best_match(LANGUAGES, default="zh_CN")
+        return request.accept_languages.best_match(languages, default="zh_CN")
 
 
 def unavailable_response(message):
@@ -121,6 +118,8 @@ def unavailable_response(message):
 
 
 def register_error_handlers(app: Flask) -> None:
+    from market.deals.gateway import GatewayUnavailable  # deals build on errors, not back
+
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):
         _rollback_quietly()
