@@ -25,6 +25,7 @@ from tests.fault_proxy import FaultProxy
 from tests.faults.conftest import reconcile, zh
 from tests.functional.test_api import bearer
 
+pytestmark = pytest.mark.postgres
 APP_NAME = "market-faults-test"
 DOWN = "The database is briefly unavailable; please try again in a moment."
 
