@@ -2,10 +2,15 @@
 the scheduler) on its own PostgreSQL database, Redis and localstripe, under a stream of
 mixed requests, while PostgreSQL itself is RESTARTED.
 
-!!! It restarts the machine's PostgreSQL server (`pg_ctlcluster … main restart`): every
-!!! other connection to it — other test runs, other benchmarks — is cut for a few
-!!! seconds. Run it only when nobody else needs the server; `--no-restart` runs the same
-!!! stream without the restart (a dry run of everything else).
+Which server is restarted (`--pg`):
+- `private` (the default): a PostgreSQL server of its own, made with the machine's
+  PostgreSQL binaries (initdb, as the postgres user) in /tmp and listening on
+  127.0.0.1:--pg-port (6601); `pg_ctl restart -m fast` restarts it. The same server
+  program and the same restart as the shared one, and nobody else's work is touched.
+!!! `shared`: the machine's own cluster (`pg_ctlcluster … main restart`): every other
+!!! connection to it — other test runs, other benchmarks — is cut for a few seconds. Run
+!!! it only when nobody else needs the server.
+`--no-restart` runs the same stream without any restart (a dry run of everything else).
 
 The stream (clients retry a 503 or a dropped connection, as a browser's user would):
 - readers: the trading hall page, /api/v1/me, /api/v1/deals, /readyz;
@@ -23,7 +28,8 @@ payment is left pending; `flask manifests verify` passes; no 500 was answered; a
 processes of the profile still run. Figures: requests, errors by kind, the restart's
 length and the time from its start to the first good answer after the last failure.
 
-    .venv/bin/python -m bench.faults                 # database faults_bench, ports 5601/7601/6602
+    .venv/bin/python -m bench.faults                 # private server on 6601; ports 5601/7601/6602
+    .venv/bin/python -m bench.faults --pg shared     # RESTARTS THE MACHINE'S POSTGRESQL
     .venv/bin/python -m bench.faults --no-restart    # everything but the restart
 """
 
@@ -42,7 +48,52 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = "postgresql://postgres@127.0.0.1:5432"
+PG_BIN = Path("/usr/lib/postgresql")
+SHARED_PG = "postgresql://postgres@127.0.0.1:5432"
+PG = SHARED_PG  # the server's URL without a database; main() sets it
+
+
+def pg_tool(name: str) -> str:
+    versions = sorted(os.listdir("/etc/postgresql"))
+    return str(PG_BIN / versions[-1] / "bin" / name)
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL server in /tmp, run as the postgres user (initdb refuses
+    root), trust authentication on 127.0.0.1 only."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.dir = Path(f"/tmp/faults-pg-{port}")
+        self.url = f"postgresql://postgres@127.0.0.1:{port}"
+
+    def _as_postgres(self, *args) -> None:
+        sh("runuser", "-u", "postgres", "--", *args)
+
+    def start(self) -> "PrivatePostgres":
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir()
+        shutil.chown(self.dir, "postgres", "postgres")
+        self._as_postgres(pg_tool("initdb"), "-D", str(self.dir / "data"), "-A", "trust",
+                          "-U", "postgres", "-E", "UTF8", "--locale", "C.UTF-8")  # fmt: skip
+        self._ctl("start")
+        return self
+
+    def _ctl(self, action: str) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir}"
+        data, log = str(self.dir / "data"), str(self.dir / "log")
+        self._as_postgres(pg_tool("pg_ctl"), "-D", data, "-l", log, "-o", options, "-w",
+                          "-m", "fast", action)  # fmt: skip
+
+    def restart(self) -> None:
+        self._ctl("restart")
+
+    def stop(self) -> None:
+        try:
+            self._ctl("stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def sh(*args, **kw) -> subprocess.CompletedProcess:
@@ -237,10 +288,31 @@ def _existing(s, args, headers, deal) -> int | None:
     return found[0] if found else None
 
 
-def restart_postgres() -> float:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
+def wait_for_pending(database: str, limit: float) -> float | None:
+    """Seconds until no payment is pending (None: still some after `limit`)."""
+    import psycopg
+
     started = time.monotonic()
-    sh("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart")
+    time.sleep(6)  # at least one scheduler round after the load
+    while time.monotonic() - started < limit:
+        try:
+            with psycopg.connect(f"{PG}/{database}") as conn:
+                sql = "SELECT count(*) FROM payments WHERE status = 'pending'"
+                if conn.execute(sql).fetchone()[0] == 0:
+                    return round(time.monotonic() - started, 1)
+        except psycopg.OperationalError:
+            pass
+        time.sleep(2)
+    return None
+
+
+def restart_postgres(private: "PrivatePostgres | None") -> float:
+    started = time.monotonic()
+    if private is not None:
+        private.restart()
+    else:
+        version = sorted(os.listdir("/etc/postgresql"))[-1]
+        sh("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart")
     return time.monotonic() - started
 
 
@@ -311,6 +383,8 @@ def _prepared_bids(deals, plan) -> set:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", default="faults_bench")
+    parser.add_argument("--pg", choices=("private", "shared"), default="private")
+    parser.add_argument("--pg-port", type=int, default=6601, help="the private server's")
     parser.add_argument("--port", type=int, default=5601)
     parser.add_argument("--stripe-port", type=int, default=7601)
     parser.add_argument("--redis-port", type=int, default=6602)
@@ -327,8 +401,14 @@ def main() -> int:
     args.logdir = ROOT / "instance" / "faults-run"
     args.logdir.mkdir(parents=True, exist_ok=True)
     print("uptime:", sh("uptime").stdout.strip(), flush=True)
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", args.database])
-    sh("createdb", "-h", "127.0.0.1", "-U", "postgres", args.database)
+    global PG
+    private = PrivatePostgres(args.pg_port).start() if args.pg == "private" else None
+    PG = private.url if private else SHARED_PG
+    port = str(args.pg_port if private else 5432)
+    print(f"PostgreSQL: {args.pg} ({PG}), database {args.database}", flush=True)
+    where = ["-h", "127.0.0.1", "-p", port, "-U", "postgres"]
+    subprocess.run(["dropdb", *where, "--if-exists", args.database])
+    sh("createdb", *where, args.database)
     sys.path.insert(0, str(ROOT))
     from tests.localstripe_server import LocalStripe
 
@@ -370,15 +450,18 @@ def main() -> int:
         restart_s = None
         if not args.no_restart:
             print("restarting PostgreSQL …", flush=True)
-            restart_s = restart_postgres()
+            restart_s = restart_postgres(private)
             print(f"PostgreSQL restarted in {restart_s:.2f} s", flush=True)
         time.sleep(args.after)
         stop.set()
         for t in threads:
             t.join(120)
         ended = time.monotonic()
-        # the scheduler (every 5 s) queues `payments retry`: let it finish what is pending
-        time.sleep(12)
+        # The scheduler (every 5 s) queues `payments retry`: let it finish what is
+        # pending. A payment whose attempt the restart cut keeps its lease (LEASE, 120 s)
+        # — another worker might still be at the gateway with it — so this can take two
+        # minutes; it must end by itself.
+        pending_s = wait_for_pending(args.database, limit=200)
         alive = profile.poll() is None
         rows = log.rows
         failures = [r for r in rows if not r[2].startswith(("2", "3", "409"))]
@@ -403,6 +486,9 @@ def main() -> int:
             if recovered
             else None,
             "profile_processes_alive": alive,
+            "pending_payments_done_after_load_s": pending_s,
+            "postgres": "restarted" if restart_s else "not restarted",
+            "server": args.pg,
         }
         figures.update(check(args, env, plan, made, manifests))
         print("uptime:", sh("uptime").stdout.strip())
@@ -435,6 +521,8 @@ def main() -> int:
         redis.terminate()
         redis.wait(5)
         stripe.stop()
+        if private is not None:
+            private.stop()
 
 
 if __name__ == "__main__":

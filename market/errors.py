@@ -117,8 +117,28 @@ def unavailable_response(message):
     return page, 503, headers
 
 
+def _end_session(exc: BaseException | None) -> None:
+    """End the request's session before flask-sqlalchemy's own teardown does (teardowns
+    run last-registered first). Ending it rolls back; when the database went away after
+    the response was made, that ROLLBACK fails — the answer already made must still go
+    out (not a bare 500 from the server), and the dead connection is dropped."""
+    from market.extensions import db
+
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("session ended on a lost connection: %s", type(error.orig).__name__)
+        try:
+            db.session.close()  # its connection is invalidated by now: this drops it
+        except DBAPIError:
+            pass
+        db.session.registry.clear()
+
+
 def register_error_handlers(app: Flask) -> None:
     from market.deals.gateway import GatewayUnavailable  # deals build on errors, not back
+
+    app.teardown_appcontext(_end_session)
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):
