@@ -4,6 +4,7 @@ matching, backup."""
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from redis.exceptions import RedisError
 
 from market import clock
 from market.extensions import db
@@ -63,9 +64,15 @@ def retry() -> None:
 
     if jobs.enabled():
         ids = pending_ids()
-        queued = [i for i in ids if jobs.enqueue_once(jobs.job_id("payment", i), RETRY_JOB, i)]
-        click.echo(f"Queued {len(queued)} of {len(ids)} pending payments.")
-        return
+        try:
+            queued = [i for i in ids if jobs.enqueue_once(jobs.job_id("payment", i), RETRY_JOB, i)]
+        except RedisError as exc:
+            # Redis down: the payments are tried here instead (each is leased, so a worker
+            # that picks up an already queued job for one of them does not pay it twice).
+            click.echo(f"Job queue unavailable ({type(exc).__name__}); retrying here.")
+        else:
+            click.echo(f"Queued {len(queued)} of {len(ids)} pending payments.")
+            return
     counts = retry_pending()
     click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "Nothing pending.")
 
@@ -82,6 +89,7 @@ def settle(deal_id: int, weighed_kg: int) -> None:
     try:
         deal = settle_deal(deal_id, weighed_kg)
     except DomainError as exc:
+        db.session.rollback()  # the deal's move before the refused capture is undone
         raise click.ClickException(exc.message) from None
     db.session.commit()
     after_commit_payment(deal)

@@ -1,9 +1,19 @@
 """Domain exceptions and how they turn into error pages or JSON errors."""
 
-from flask import Flask, jsonify, render_template, request
+import logging
+
+from flask import Flask, current_app, jsonify, render_template, request, session
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = 5  # seconds: what a 503 asks the client to wait (a restart, a failover)
 
 
 class DomainError(Exception):
@@ -55,7 +65,109 @@ def _http_message(exc: HTTPException) -> str:
     return messages.get(exc.code or 500, _("Something went wrong on our side."))
 
 
+def _rollback_quietly() -> None:
+    """Roll the request's session back; with the database gone that may fail too, and the
+    pool then drops the connection (pool_pre_ping checks the next one it hands out)."""
+    from market.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 — the outage itself; nothing more to undo
+        db.session.remove()
+
+
+def _database_down(exc: DBAPIError) -> bool:
+    """A lost or refused connection (a restart, a failover, a cut network), not a bad
+    query: psycopg's OperationalError/InterfaceError, or a connection SQLAlchemy has
+    invalidated."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError | InterfaceError)
+
+
+def _outage_locale() -> str:
+    """The request's language without asking the database: the one already chosen in this
+    request, else the session's choice or the browser's, else Chinese."""
+    languages = current_app.config["LANGUAGES"]
+    try:
+        return str(get_locale())
+    except Exception:  # noqa: BLE001 — choosing it would read the user from the database
+        chosen = session.get("lang")
+        if chosen in languages:
+            return chosen
+        return request.accept_languages.best_match(languages, default="zh_CN")
+
+
+def unavailable_response(message):
+    """503 with a message in the user's language and Retry-After, rendered without the
+    database (the usual page template reads the signed-in user and counters from it).
+    `message` is lazy (_l): it is worded once the language is known."""
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    locale = _outage_locale()
+    with force_locale(locale):
+        text = str(message)
+        if wants_json():
+            body = {"error": {"status": 503, "message": text, "retry_after": RETRY_AFTER}}
+            return jsonify(body), 503, headers
+        # Straight from the template, without the context processors: flask-login's
+        # would load the signed-in user from the database that is not there.
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            message=text, locale=locale, retry_after=RETRY_AFTER, request=request
+        )
+    return page, 503, headers
+
+
+def _end_session(exc: BaseException | None) -> None:
+    """End the request's session before flask-sqlalchemy's own teardown does (teardowns
+    run last-registered first). Ending it rolls back; when the database went away after
+    the response was made, that ROLLBACK fails — the answer already made must still go
+    out (not a bare 500 from the server), and the dead connection is dropped."""
+    from market.extensions import db
+
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("session ended on a lost connection: %s", type(error.orig).__name__)
+        try:
+            db.session.close()  # its connection is invalidated by now: this drops it
+        except DBAPIError:
+            pass
+        db.session.registry.clear()
+
+
 def register_error_handlers(app: Flask) -> None:
+    from market.deals.gateway import GatewayUnavailable  # deals build on errors, not back
+
+    app.teardown_appcontext(_end_session)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        _rollback_quietly()
+        if not _database_down(exc):
+            app.logger.exception("database error")
+            return error_response(500, _("Something went wrong on our side."))
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return unavailable_response(
+            _l("The database is briefly unavailable; please try again in a moment.")
+        )
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def redis_error(exc: Exception):
+        _rollback_quietly()
+        log.warning("redis unavailable: %s", exc)
+        return unavailable_response(
+            _l("A service is briefly unavailable; please try again in a moment.")
+        )
+
+    @app.errorhandler(GatewayUnavailable)
+    def gateway_error(exc: Exception):
+        _rollback_quietly()
+        log.warning("payment gateway unavailable: %s", exc)
+        return unavailable_response(
+            _l("The payment service is unreachable; nothing was changed. Try again later.")
+        )
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         from market.extensions import db
@@ -78,8 +190,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        from market.extensions import db
-
-        db.session.rollback()
+        _rollback_quietly()
         app.logger.exception("unhandled error")
         return error_response(500, _("Something went wrong on our side."))

@@ -143,7 +143,11 @@ def scheduler_command(once: bool) -> None:
     MARKET_SCHEDULER_SECONDS."""
     _require_redis()
     if once:
-        click.echo(f"Queued: {', '.join(schedule_round()) or 'nothing'}.")
+        try:
+            queued = schedule_round()
+        except RedisError as exc:
+            raise click.ClickException(f"Redis unavailable, nothing queued: {exc}") from None
+        click.echo(f"Queued: {', '.join(queued) or 'nothing'}.")
         return
     every = current_app.config["SCHEDULER_SECONDS"]
     while True:

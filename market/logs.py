@@ -93,5 +93,11 @@ def _finish(response):
 def _user_id() -> int | None:
     # Only a user this request already loaded: logging must not reach the database
     # (a /healthz line while the database is down would fail).
+    # Its identity, not its `id` attribute: after a rollback (the database went away
+    # mid-request) reading an attribute would try to load it again.
+    from sqlalchemy import inspect
+
     user = g.get("_login_user")
-    return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    state = inspect(user, raiseerr=False) if user is not None else None
+    identity = state.identity if state is not None else None
+    return identity[0] if identity else None
