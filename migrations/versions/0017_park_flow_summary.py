@@ -46,10 +46,14 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_park_flow_summary')),
         sa.UniqueConstraint('park_id', 'month', 'industry', 'waste_code_id', 'receiver_id', 'treatment', name='uq_park_flow_summary_key'),
     )
-    # the same sums as market.manifests.flows.rebuild, written out so that this migration
-    # does not change when the application does
-    dialect = op.get_bind().dialect.name
-    op.execute(f"""
+    op.execute(backfill(op.get_bind().dialect.name))
+
+
+def backfill(dialect: str) -> str:
+    """The same sums as market.manifests.flows.rebuild, written out so that this migration
+    does not change when the application does (tests/integration/test_flow_summary.py
+    checks the two agree)."""
+    return f"""
         INSERT INTO park_flow_summary (park_id, month, industry, waste_code_id, receiver_id,
                                        treatment, started, closed, received, received_kg)
         SELECT park_id, month, industry, waste_code_id, receiver_id, treatment,
@@ -69,7 +73,7 @@ def upgrade():
             WHERE m.received_kg IS NOT NULL AND m.received_at IS NOT NULL
         ) AS counted
         GROUP BY park_id, month, industry, waste_code_id, receiver_id, treatment
-    """)
+    """
 
 
 def downgrade():

@@ -2,7 +2,9 @@
 equals the summary rebuilt from the manifests after any sequence of events; the dashboard
 reads it for whole months and the manifests for the rest."""
 
+import importlib.util
 from datetime import date
+from pathlib import Path
 
 from market.accounts import team
 from market.admin.dashboard import plan
@@ -107,3 +109,18 @@ def test_the_plan_reads_whole_months_from_the_summary():
     assert [sign for sign, *_ in span.ranges] == [-1, 1]  # August's 1st–9th; October's 1st–3rd
     inside = plan(Period("custom", date(2026, 10, 12), date(2026, 10, 14)), today)
     assert (inside.first_month, inside.ranges[0][0]) == (None, 1)
+
+
+def test_the_migrations_backfill_equals_the_rebuild(world):
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0017_park_flow_summary.py"
+    spec = importlib.util.spec_from_file_location("migration_0017", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    a, b = trip(world, quantity="40"), trip(world, quantity="40")
+    a.closed(5_000, 4_000, discrepancy_note="少")
+    b.pick_up(b.start(3_000))
+    rebuilt_summary = assert_current()
+    db.session.execute(db.text("DELETE FROM park_flow_summary"))
+    db.session.execute(db.text(migration.backfill(db.engine.dialect.name)))
+    assert flows.snapshot() == rebuilt_summary
+    db.session.rollback()
