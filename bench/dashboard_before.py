@@ -3,6 +3,8 @@
 which times them against the summary's reads in the same run and checks both give the
 same figures."""
 
+from statistics import median
+
 from sqlalchemy import and_, case, func
 
 from market.accounts.models import Enterprise, Park
@@ -17,9 +19,21 @@ from market.admin.periods import Period, months, trend_window
 from market.catalog.models import WasteCode
 from market.deals.models import Deal
 from market.extensions import db
+from market.listings.models import SupplyListing
 from market.manifests.flows import month_of
 from market.manifests.models import Manifest
 from market.manifests.states import ManifestStatus
+
+
+def deals(out: Figures, park_id: int, period: Period) -> None:
+    rows = db.session.execute(
+        db.select(Deal.created_at, SupplyListing.published_at)
+        .join(SupplyListing, SupplyListing.id == Deal.supply_listing_id)
+        .where(park_deals(park_id), in_period(Deal.created_at, period))
+    ).all()
+    out.deals = len(rows)
+    waits = [(made - published).total_seconds() / 86400 for made, published in rows if published]
+    out.median_days = median(waits) if waits else None
 
 
 def manifests(out: Figures, park_id: int, period: Period) -> None:
@@ -136,7 +150,7 @@ def went(rows: dict, park: Park, year: Period) -> None:
         _row(rows, code, name, hazardous).went[where] += int(kg or 0)
 
 
-PATCHES = {"_manifests": manifests, "trends": trends, "flow_rows": flow_rows}
+PATCHES = {"_deals": deals, "_manifests": manifests, "trends": trends, "flow_rows": flow_rows}
 
 
 def patch(dashboard, capacity) -> dict:

@@ -153,8 +153,11 @@ def rebuild(park_id: int | None = None) -> int:
         delete = delete.where(table.c.park_id == park_id)
         where = Manifest.park_id == park_id
     db.session.execute(delete)
-    result = db.session.execute(table.insert().from_select([*_KEY, *COUNTS], _grouped(where)))
-    return result.rowcount
+    db.session.execute(table.insert().from_select([*_KEY, *COUNTS], _grouped(where)))
+    count = db.select(func.count()).select_from(table)
+    if park_id is not None:
+        count = count.where(table.c.park_id == park_id)
+    return db.session.scalar(count)  # the INSERT's rowcount is -1 on psycopg
 
 
 def regroup_generator(generator_id: int, old_industry: str) -> None:
