@@ -6,11 +6,15 @@ The park is written straight into the tables (bulk inserts, not the services: on
 reads are measured): 300 generators, 40 licensed recyclers (a quarter beyond the match
 radius), 10 transporters; `--listings` supply lots over two years, 60% of them dealt;
 `--manifests` manifests spread over those deals and two years, mostly closed; a year of
-monthly filings. Then, for the period "this year" and the last 90 days, each read is timed
-(median of `--repeat` runs, warm): the headline figures, the trends, the Sankey rows, the
-capacity gaps, the desk's unbid lots, and the whole page through the test client.
-`--explain` prints PostgreSQL's plans of the manifest and deal aggregates, to show they use
-the indexes of migration 0016.
+monthly filings. Being bulk-inserted, the manifests are counted into the dashboard's
+monthly flow summary by `flows.rebuild()` (timed), as `flask dashboard rebuild` does.
+Then, for the period "this year", the last 90 days and a span inside two months (45 to 15
+days ago: part months read from the manifests), each read is timed (median of `--repeat`
+runs, warm) with the summary ("after") and with the reads as they were before it
+(`bench.dashboard_before`, "before"), and their results compared (they must be equal): the
+headline figures, the trends, the Sankey rows, the capacity gaps; then the desk's unbid
+lots, and the whole page through the test client, before and after.
+`--explain` prints PostgreSQL's plans of the headline figures' queries.
 
 Run from the repository root (database `bench_dashboard`, created once with
 `psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE bench_dashboard'`; its schema is
@@ -19,11 +23,13 @@ dropped and recreated):
     .venv/bin/python -m bench.dashboard                         # 1,000,000 / 100,000
     .venv/bin/python -m bench.dashboard --quick                 # smoke run: 5,000 / 1,000
     .venv/bin/python -m bench.dashboard --manifests 200000 --listings 20000 --explain
+    .venv/bin/python -m bench.dashboard --no-build     # measure again, same database
 """
 
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import sys
@@ -111,8 +117,33 @@ def build(app, manifests: int, listings: int, seed: int = 10) -> dict:
         lots, deals = _trading(b, people, codes, listings, today)
         _manifests(b, park_id, people, deals, manifests)
         _filings(b, people, codes, today)
+    with app.app_context():
+        from market.manifests import flows
+
+        started = time.perf_counter()
+        rows = flows.rebuild()
+        db.session.commit()
+        summary_s = time.perf_counter() - started
+        print(f"flow summary rebuilt: {rows:,} rows in {summary_s:.1f} s")
+    with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
-    return {"park_id": park_id, "admin_id": admin_id, "lots": len(lots), "deals": len(deals)}
+    return {"park_id": park_id, "admin_id": admin_id, "lots": len(lots), "deals": len(deals),
+            "summary_rows": rows, "summary_s": round(summary_s, 2)}  # fmt: skip
+
+
+def existing(app) -> dict:
+    """The park a previous run built (--no-build)."""
+    from market.accounts.models import Park, User
+    from market.deals.models import Deal
+    from market.extensions import db
+    from market.manifests.models import ParkFlowSummary
+
+    with app.app_context():
+        park = db.session.scalar(db.select(Park).filter_by(slug="bench"))
+        admin = db.session.scalar(db.select(User).filter_by(email="admin@bench.test"))
+        count = db.session.scalar(db.select(db.func.count(ParkFlowSummary.id)))
+        deals = db.session.scalar(db.select(db.func.count(Deal.id)))
+        return {"park_id": park.id, "admin_id": admin.id, "deals": deals, "summary_rows": count}
 
 
 def _enterprise(b: Builder, park_id: int, i: int, role: str, km: float) -> dict:
@@ -273,6 +304,7 @@ def timed(fn, repeat: int) -> float:
 
 
 def measure(app, info: dict, repeat: int) -> dict:
+    from bench import dashboard_before as before
     from market import clock
     from market.accounts.models import Park
     from market.admin import capacity, dashboard
@@ -280,22 +312,35 @@ def measure(app, info: dict, repeat: int) -> dict:
     from market.extensions import db
     from market.facilitator import queries as desk
 
-    out = {}
+    out, differ = {}, []
     with app.test_request_context():
         park = db.session.get(Park, info["park_id"])
         today, pid = clock.today(), park.id
         periods = {"year": standard("year", today),
-                   "90 days": Period("custom", today - timedelta(89), today)}  # fmt: skip
+                   "90 days": Period("custom", today - timedelta(89), today),
+                   "45-15 days ago": Period("custom", today - timedelta(45),
+                                            today - timedelta(15))}  # fmt: skip
+        reads = {
+            "figures": lambda p: dashboard.figures(pid, p),
+            "trends": lambda p: dashboard.trends(pid, p),
+            "sankey": lambda p: dashboard.sankey(dashboard.flow_rows(pid, p)),
+            "capacity": lambda p: capacity.gaps(park, p),
+        }
         for name, period in periods.items():
-            out[name] = {
-                "figures": timed(lambda p=period: dashboard.figures(pid, p), repeat),
-                "trends": timed(lambda p=period: dashboard.trends(pid, p), repeat),
-                "sankey": timed(
-                    lambda p=period: dashboard.sankey(dashboard.flow_rows(pid, p)), repeat
-                ),  # fmt: skip
-                "capacity": timed(lambda p=period: capacity.gaps(park, p), repeat),
-            }
-        out["desk unbid lots"] = timed(lambda: desk.unbid_lots(park.id, 7), repeat)
+            out[name] = {}
+            for read, fn in reads.items():
+                after = fn(period)
+                saved = before.patch(dashboard, capacity)
+                try:
+                    was = fn(period)
+                    then = timed(lambda p=period, f=fn: f(p), repeat)
+                finally:
+                    before.restore(dashboard, capacity, saved)
+                now = timed(lambda p=period, f=fn: f(p), repeat)
+                out[name][read] = {"before": round(then, 4), "after": round(now, 4)}
+                if _comparable(read, was) != _comparable(read, after):
+                    differ.append(f"{name}: {read}")
+        out["desk unbid lots"] = round(timed(lambda: desk.unbid_lots(park.id, 7), repeat), 4)
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = str(info["admin_id"]), True
@@ -305,8 +350,25 @@ def measure(app, info: dict, repeat: int) -> dict:
             response = client.get(f"/admin/?{q}")
             assert response.status_code == 200, response.status_code
 
-        out[f"page /admin/?{query}"] = timed(get, repeat)
+        get()
+        saved = before.patch(dashboard, capacity)
+        try:
+            then = timed(get, repeat)
+        finally:
+            before.restore(dashboard, capacity, saved)
+        now = timed(get, repeat)
+        out[f"page /admin/?{query}"] = {"before": round(then, 4), "after": round(now, 4)}
+    out["differ"] = differ
     return out
+
+
+def _comparable(read: str, value):
+    """Sankey links and capacity rows as they are; flows were ordered by weight only, so
+    ties may come in another order: compare the Sankey's nodes and links, which are sorted."""
+    if read == "capacity":
+        return [(g.code, g.name, g.hazardous, g.generated_kg, g.offered_kg, g.capacity_kg,
+                 g.recyclers, dict(g.went)) for g in value]  # fmt: skip
+    return value
 
 
 EXPLAINED = ("figures", "trends")
@@ -346,6 +408,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="5,000 manifests, 1,000 listings")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--no-build", action="store_true", help="measure the park built before")
     args = parser.parse_args(argv)
     if args.quick:
         args.manifests, args.listings, args.repeat = 5_000, 1_000, 3
@@ -353,21 +416,36 @@ def main(argv=None) -> int:
 
     app = make_app(args.url)
     started = time.perf_counter()
-    reset(app)
-    info = build(app, args.manifests, args.listings)
-    built = time.perf_counter() - started
-    print(f"built {args.manifests:,} manifests, {args.listings:,} listings "
-          f"({info['deals']:,} deals) in {built:.1f} s")  # fmt: skip
+    if args.no_build:
+        info, built = existing(app), 0.0
+        print(f"measuring the park built before ({info['summary_rows']:,} summary rows)")
+    else:
+        reset(app)
+        info = build(app, args.manifests, args.listings)
+        built = time.perf_counter() - started
+        print(f"built {args.manifests:,} manifests, {args.listings:,} listings "
+              f"({info['deals']:,} deals) in {built:.1f} s")  # fmt: skip
     if args.explain:
         explain(app, info)
     result = measure(app, info, args.repeat)
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    pages = {k: v for k, v in result.items() if k.startswith("page")}
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'read':<34}{'before s':>10}{'after s':>10}")
+    for name, value in result.items():
+        if isinstance(value, dict) and "before" not in value:
+            for read, t in value.items():
+                print(f"{name + ': ' + read:<34}{t['before']:>10.3f}{t['after']:>10.3f}")
+        elif isinstance(value, dict):
+            print(f"{name:<34}{value['before']:>10.3f}{value['after']:>10.3f}")
+    pages = {k: v["after"] for k, v in result.items() if k.startswith("page")}
     verdict = all(v < TARGET_SECONDS for v in pages.values())
     print(f"page under {TARGET_SECONDS} s: {'yes' if verdict else 'NO'}")
+    print("same figures before and after: " + ("yes" if not result["differ"] else
+          "NO: " + ", ".join(result["differ"])))  # fmt: skip
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "built_s": built, **result}))
-    return 0
+        Path(args.json).write_text(json.dumps({"args": vars(args), "built_s": built, **info,
+                                               "load": os.getloadavg(), **result}))  # fmt: skip
+    return 1 if result["differ"] else 0
 
 
 if __name__ == "__main__":

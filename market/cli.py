@@ -21,6 +21,7 @@ credit_cli = AppGroup("credit", help="Credit grades (一表分级评价).")
 matching_cli = AppGroup("matching", help="Matching outreach.")
 warnings_cli = AppGroup("warnings", help="Early warnings (预警).")
 backup_cli = AppGroup("backup", help="Back up and restore the database and uploaded files.")
+dashboard_cli = AppGroup("dashboard", help="The park dashboard's monthly flow summary.")
 
 
 @manifests_cli.command("fonts")
@@ -333,10 +334,39 @@ def backup_restore(path: str, yes: bool) -> None:
     click.echo("Every manifest chain verifies.")
 
 
+@dashboard_cli.command("rebuild")
+@click.option("--park", "park_slug", help="Only this park (its slug); default every park.")
+@click.option("--check", is_flag=True, help="Only compare the summary with the manifests.")
+def dashboard_rebuild(park_slug: str | None, check: bool) -> None:
+    """Recompute the dashboard's monthly flow summary from the manifests (a repair, or after
+    manifests were loaded in bulk); with --check, say whether it differs, change nothing."""
+    from market.accounts.models import Park
+    from market.manifests import flows
+
+    park_id = None
+    if park_slug:
+        park = db.session.scalar(db.select(Park).filter_by(slug=park_slug))
+        if park is None:
+            raise click.ClickException(f"No park {park_slug!r}.")
+        park_id = park.id
+    before = flows.snapshot(park_id)
+    rows = flows.rebuild(park_id)
+    after = flows.snapshot(park_id)
+    differ = sum(before.get(k) != after.get(k) for k in before.keys() | after.keys())
+    if check:
+        db.session.rollback()
+        click.echo(f"{differ} summary rows differ from the manifests.")
+        if differ:
+            raise click.ClickException("The summary is not current; run without --check.")
+        return
+    db.session.commit()
+    click.echo(f"Summary rebuilt: {rows} rows ({differ} differed).")
+
+
 def register_cli(app: Flask) -> None:
     groups = (
         seed, catalog, listings_cli, users, bids_cli, payments_cli, deals_cli, manifests_cli,
-        credit_cli, matching_cli, warnings_cli, backup_cli,
+        credit_cli, matching_cli, warnings_cli, backup_cli, dashboard_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)

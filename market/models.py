@@ -41,6 +41,7 @@ from market.manifests.models import (
     ManifestSerial,
     ManifestVersion,
     ParkCalendarDay,
+    ParkFlowSummary,
     ParkManifestSettings,
 )
 from market.matching.models import BidInvitation, MatchDigest, MatchNotice
@@ -71,6 +72,7 @@ __all__ = [
     "ManifestSerial",
     "ManifestVersion",
     "ParkCalendarDay",
+    "ParkFlowSummary",
     "ParkManifestSettings",
     "Bid",
     "BidEventRow",

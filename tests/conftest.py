@@ -41,6 +41,7 @@ WIPED = (
     "credit_violations",
     "credit_checklist_items",
     "park_credit_settings",
+    "park_flow_summary",
     "manifest_events",
     "manifest_versions",
     "manifests",

@@ -9,6 +9,7 @@ from market import clock
 from market.accounts import services as accounts
 from market.catalog.models import WasteCode
 from market.extensions import db
+from market.manifests import flows
 from market.manifests.models import Filing, Manifest
 from market.manifests.tokens import new_verify_token
 from tests import factories
@@ -99,6 +100,7 @@ def make(world) -> DashboardWorld:
     factories.supply(world.other, publish=False)  # a draft: not counted
     factories.graded(world.recycler.enterprise, "A")
     factories.graded(world.other.enterprise, "B")
+    flows.rebuild()  # the rows above were written straight into the table, not by the services
     db.session.commit()
     del far_park
     return DashboardWorld(world, deals, {"home": home, "province": in_province, "east": east})

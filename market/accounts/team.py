@@ -210,6 +210,10 @@ def edit_company(admin: User, data: CompanyInput) -> Enterprise:
         raise DomainError(_("This is not an email address."), field="contact_email")
     enterprise.contact_name, enterprise.contact_phone = contact_name[:60], number
     enterprise.contact_email, enterprise.address = email[:120], address[:200]
-    enterprise.industry = (data.industry or "").strip()[:80]
+    industry, enterprise.industry = enterprise.industry, (data.industry or "").strip()[:80]
     db.session.flush()
+    if enterprise.industry != industry:
+        from market.manifests.flows import regroup_generator
+
+        regroup_generator(enterprise.id, industry)  # the dashboard's summary is by industry
     return enterprise

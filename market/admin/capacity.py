@@ -9,13 +9,13 @@ from sqlalchemy import and_, func
 
 from market import clock
 from market.accounts.models import Enterprise, Licence, Park, licence_codes
-from market.admin.dashboard import park_enterprise_ids
+from market.admin.dashboard import combined, park_enterprise_ids
 from market.admin.periods import Period
 from market.catalog.models import WasteCode
 from market.extensions import db
 from market.geo import haversine_km
 from market.listings.models import SupplyListing
-from market.manifests.models import Filing, Manifest
+from market.manifests.models import Filing, Manifest, ParkFlowSummary
 from market.matching import service as matching
 
 DESTINATIONS = ("park", "province", "farther")
@@ -113,33 +113,36 @@ def _offered(rows: dict, park_id: int, year: Period) -> None:
 
 def _went(rows: dict, park: Park, year: Period) -> None:
     """Received weight of the park's manifests by the receiver's park: this one, another in
-    the same province (first two digits of the division code), or farther."""
+    the same province (first two digits of the division code), or farther (from the
+    monthly flow summary and, for part months, the manifests: see dashboard.combined)."""
     receiver_park = db.aliased(Park)
-    for code, name, hazardous, park_id, region, kg in db.session.execute(
-        db.select(
-            WasteCode.category_code,
-            WasteCode.category_name,
-            func.max(WasteCode.is_hazardous.cast(db.Integer)),
-            receiver_park.id,
-            receiver_park.region_code,
-            func.sum(Manifest.received_kg),
-        )
+    hazardous = WasteCode.is_hazardous.cast(db.Integer)
+    keys = (WasteCode.category_code, WasteCode.category_name, hazardous, receiver_park.id,
+            receiver_park.region_code)  # fmt: skip
+    Summary = ParkFlowSummary
+    found = combined(
+        park.id, year, Manifest.received_at,
+        db.select(*keys, func.sum(Summary.received_kg))
+        .join(WasteCode, WasteCode.id == Summary.waste_code_id)
+        .join(Enterprise, Enterprise.id == Summary.receiver_id)
+        .join(receiver_park, receiver_park.id == Enterprise.park_id)
+        .where(Summary.received_kg > 0)
+        .group_by(*keys),
+        db.select(*keys, func.sum(Manifest.received_kg))
         .join(WasteCode, WasteCode.id == Manifest.waste_code_id)
         .join(Enterprise, Enterprise.id == Manifest.receiver_id)
         .join(receiver_park, receiver_park.id == Enterprise.park_id)
-        .where(
-            Manifest.park_id == park.id,
-            Manifest.received_at >= year.starts,
-            Manifest.received_at < year.ends,
-            Manifest.received_kg > 0,
-        )
-        .group_by(
-            WasteCode.category_code,
-            WasteCode.category_name,
-            receiver_park.id,
-            receiver_park.region_code,
-        )
-    ):
+        .where(Manifest.park_id == park.id, Manifest.received_kg > 0)
+        .group_by(*keys),
+        keys=len(keys),
+    )  # fmt: skip
+    # as one group per class and receiving park, hazardous if any of its codes is
+    went: dict[tuple, list] = {}
+    for (code, name, hazard, park_id, region), (kg,) in found.items():
+        if kg > 0:
+            group = went.setdefault((code, name, park_id, region), [0, 0])
+            group[0], group[1] = max(group[0], int(hazard)), group[1] + kg
+    for (code, name, park_id, region), (hazard, kg) in sorted(went.items()):
         where = (
             "park"
             if park_id == park.id
@@ -147,7 +150,7 @@ def _went(rows: dict, park: Park, year: Period) -> None:
             if region[:2] == park.region_code[:2]
             else "farther"
         )
-        _row(rows, code, name, hazardous).went[where] += int(kg or 0)
+        _row(rows, code, name, hazard).went[where] += kg
 
 
 def _capacity(rows: dict, park: Park) -> None:

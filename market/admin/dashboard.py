@@ -1,9 +1,13 @@
 """Reads for the park dashboard: headline figures over a period, the material flow for the
-Sankey diagram and the monthly trends. Every figure is one aggregate query on indexed
-columns (manifests by park and time, deals by time), so a park with a million manifests
-reads it without loading rows."""
+Sankey diagram and the monthly trends. The manifests' figures come from the monthly flow
+summary (`ParkFlowSummary`, kept current by the manifest services) for the whole Beijing
+months of a period, and from the manifests themselves (indexed by park and time) for the
+days of a month the period covers only in part — or, when fewer, the summary's month less
+the manifests of the days outside the period. Other figures are aggregate queries on
+indexed columns, so a park with a million manifests reads it without loading rows."""
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from statistics import median
 
 from flask_babel import gettext as _
@@ -20,12 +24,14 @@ from market.deals.states import DealStatus
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
 from market.listings.states import ListingStatus
-from market.manifests.models import Manifest
+from market.manifests.flows import month_of
+from market.manifests.models import Manifest, ParkFlowSummary
 from market.manifests.states import STARTED, ManifestStatus
 from market.warnings import queries as warning_queries
 
 GRADES = ("A", "B", "C", "D")
 TOP_RECEIVERS = 8  # the Sankey's receivers beyond these are one "others" node
+Summary = ParkFlowSummary
 
 
 @dataclass
@@ -122,37 +128,148 @@ def _listings(out: Figures, park_id: int) -> None:
 
 
 def _deals(out: Figures, park_id: int, period: Period) -> None:
-    rows = db.session.execute(
-        db.select(Deal.created_at, SupplyListing.published_at)
+    where = (park_deals(park_id), in_period(Deal.created_at, period))
+    pair = db.select(Deal.created_at, SupplyListing.published_at).join(
+        SupplyListing, SupplyListing.id == Deal.supply_listing_id
+    )
+    if db.session.get_bind().dialect.name != "postgresql":
+        rows = db.session.execute(pair.where(*where)).all()
+        out.deals = len(rows)
+        waits = [_days(made, published) for made, published in rows if published]
+        out.median_days = median(waits) if waits else None
+        return
+    # PostgreSQL counts, orders the waits (exact intervals) and sends only the middle one
+    # or two: the same median without a year's deals crossing to Python.
+    out.deals, n = db.session.execute(
+        db.select(func.count(), func.count(SupplyListing.published_at))
+        .select_from(Deal)
         .join(SupplyListing, SupplyListing.id == Deal.supply_listing_id)
-        .where(park_deals(park_id), in_period(Deal.created_at, period))
+        .where(*where)
+    ).one()
+    if not n:
+        out.median_days = None
+        return
+    middle = db.session.execute(
+        pair.where(*where, SupplyListing.published_at.is_not(None))
+        .order_by(Deal.created_at - SupplyListing.published_at)
+        .offset((n - 1) // 2)
+        .limit(1 if n % 2 else 2)
     ).all()
-    out.deals = len(rows)
-    waits = [(made - published).total_seconds() / 86400 for made, published in rows if published]
-    out.median_days = median(waits) if waits else None
+    out.median_days = median(_days(made, published) for made, published in middle)
+
+
+def _days(made, published) -> float:
+    return (made - published).total_seconds() / 86400
 
 
 def _manifests(out: Figures, park_id: int, period: Period) -> None:
-    started, closed = db.session.execute(
+    started = combined(
+        park_id, period, Manifest.submitted_at,
+        db.select(func.sum(Summary.started), func.sum(Summary.closed)),
+        db.select(func.count(Manifest.id), _closed_count()).where(started_manifests_in(park_id)),
+    )  # fmt: skip
+    out.started, out.closed = started.get((), (0, 0))
+    utilised = case((Summary.treatment == "utilise", Summary.received_kg), else_=0)
+    treated = case((Summary.treatment.in_(("utilise", "dispose")), Summary.received_kg), else_=0)
+    m_treated = Manifest.treatment.in_(("utilise", "dispose"))
+    sums = combined(
+        park_id, period, Manifest.received_at,
+        db.select(func.sum(Summary.received_kg), func.sum(utilised), func.sum(treated)),
         db.select(
-            func.count(Manifest.id),
-            func.coalesce(
-                func.sum(case((Manifest.status == ManifestStatus.CLOSED, 1), else_=0)), 0
-            ),
-        ).where(started_manifests(park_id, period))
-    ).one()
-    out.started, out.closed = int(started), int(closed)
-    treated = Manifest.treatment.in_(("utilise", "dispose"))
-    sums = db.session.execute(
-        db.select(
-            func.coalesce(func.sum(Manifest.received_kg), 0),
-            func.coalesce(
-                func.sum(case((Manifest.treatment == "utilise", Manifest.received_kg), else_=0)), 0
-            ),
-            func.coalesce(func.sum(case((treated, Manifest.received_kg), else_=0)), 0),
-        ).where(received_manifests(park_id, period))
-    ).one()
-    out.received_kg, out.utilised_kg, out.treated_kg = (int(v) for v in sums)  # PG: Decimal
+            func.sum(Manifest.received_kg),
+            func.sum(case((Manifest.treatment == "utilise", Manifest.received_kg), else_=0)),
+            func.sum(case((m_treated, Manifest.received_kg), else_=0)),
+        ).where(received_manifests_in(park_id)),
+    )  # fmt: skip
+    out.received_kg, out.utilised_kg, out.treated_kg = sums.get((), (0, 0, 0))
+
+
+def _closed_count():
+    return func.sum(case((Manifest.status == ManifestStatus.CLOSED, 1), else_=0))
+
+
+def started_manifests_in(park_id: int):
+    return and_(Manifest.park_id == park_id, Manifest.status.in_([s.value for s in STARTED]))
+
+
+def received_manifests_in(park_id: int):
+    return and_(Manifest.park_id == park_id, Manifest.received_kg.is_not(None))
+
+
+# --- the summary and the manifests together ------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """How to read a period: the summary's months from `first_month` to `last_month` (none
+    if empty), plus (sign, starts, ends) instants of manifests to add or take away."""
+
+    first_month: str | None
+    last_month: str | None
+    ranges: list = field(default_factory=list)
+
+
+def _month_bounds(label: str) -> tuple[date, date]:
+    first = date(int(label[:4]), int(label[5:]), 1)
+    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _weight(first: date, last: date, today: date) -> int:
+    """The days of a span that can hold manifests (the future holds none, or nearly)."""
+    return max(0, (min(last, today) - first).days + 1)
+
+
+def plan(period: Period, today: date | None = None) -> Plan:
+    """Whole months from the summary; a month the period covers in part from the manifests
+    of its days in the period, or — when the days outside are fewer (as for a period ending
+    today) — from the summary less the manifests of the days outside."""
+    today = today or clock.today()
+    summary, ranges = [], []
+    for label in months(period.first, period.last):
+        first, last = _month_bounds(label)
+        inside = (max(first, period.first), min(last, period.last))
+        if inside == (first, last):
+            summary.append(label)
+            continue
+        outside = [(first, period.first - timedelta(days=1))] if period.first > first else []
+        if period.last < last:
+            outside.append((period.last + timedelta(days=1), last))
+        if sum(_weight(a, b, today) for a, b in outside) < _weight(*inside, today):
+            summary.append(label)
+            ranges += [(-1, Period("custom", a, b)) for a, b in outside]
+        else:
+            ranges.append((1, Period("custom", *inside)))
+    return Plan(
+        summary[0] if summary else None,
+        summary[-1] if summary else None,
+        [(sign, p.starts, p.ends) for sign, p in ranges],
+    )
+
+
+def combined(park_id: int, period: Period, column, from_summary, from_manifests, keys=0):
+    """{key: values} summed over the period: `from_summary` (a select of ParkFlowSummary;
+    its first `keys` columns are the key, the rest sums) over the plan's months, and
+    `from_manifests` (the same columns over Manifest) over its ranges of `column`, added or
+    taken away. Sums come back as ints (PostgreSQL sums bigints as Decimal)."""
+    found = plan(period)
+    out: dict[tuple, list[int]] = {}
+
+    def add(rows, sign):
+        for row in rows:
+            key, values = tuple(row[:keys]), row[keys:]
+            have = out.setdefault(key, [0] * len(values))
+            for i, v in enumerate(values):
+                have[i] += sign * int(v or 0)
+
+    if found.first_month is not None:
+        query = from_summary.where(
+            Summary.park_id == park_id, Summary.month.between(found.first_month, found.last_month)
+        )
+        add(db.session.execute(query).all(), 1)
+    for sign, starts, ends in found.ranges:
+        query = from_manifests.where(column >= starts, column < ends)
+        add(db.session.execute(query).all(), sign)
+    return {key: tuple(values) for key, values in out.items()}
 
 
 def grade_counts(park_id: int, enterprises: int) -> dict:
@@ -178,14 +295,6 @@ def warnings_figures(park_id: int, period: Period) -> dict:
     return {"open": rate.raised - rate.closed, "closed": rate.closed, "link": None}
 
 
-def month_of(column):
-    """ "YYYY-MM" of a stored UTC time, in Beijing, on either database."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        local = func.timezone("Asia/Shanghai", func.timezone("UTC", column))
-        return func.to_char(local, "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+8 hours")
-
-
 def trends(park_id: int, period: Period) -> dict:
     """Monthly tonnage received, deals made, manifests started and closed (of those
     started that month), over at least the twelve months up to the period's end."""
@@ -193,12 +302,16 @@ def trends(park_id: int, period: Period) -> dict:
     labels = months(window.first, window.last)
     series = {key: dict.fromkeys(labels, 0) for key in ("kg", "deals", "started", "closed")}
     month = month_of(Manifest.received_at)
-    for m, kg in db.session.execute(
-        db.select(month, func.sum(Manifest.received_kg))
-        .where(received_manifests(park_id, window))
-        .group_by(month)
-    ):
-        series["kg"][m] = int(kg or 0)
+    received = combined(
+        park_id, window, Manifest.received_at,
+        db.select(Summary.month, func.sum(Summary.received_kg)).where(Summary.received > 0)
+        .group_by(Summary.month),
+        db.select(month, func.sum(Manifest.received_kg)).where(received_manifests_in(park_id))
+        .group_by(month),
+        keys=1,
+    )  # fmt: skip
+    for (m,), (kg,) in received.items():
+        series["kg"][m] = kg
     month = month_of(Deal.created_at)
     for m, n in db.session.execute(
         db.select(month, func.count(Deal.id))
@@ -207,13 +320,16 @@ def trends(park_id: int, period: Period) -> dict:
     ):
         series["deals"][m] = n
     month = month_of(Manifest.submitted_at)
-    closed = func.sum(case((Manifest.status == ManifestStatus.CLOSED, 1), else_=0))
-    for m, n, c in db.session.execute(
-        db.select(month, func.count(Manifest.id), closed)
-        .where(started_manifests(park_id, window))
-        .group_by(month)
-    ):
-        series["started"][m], series["closed"][m] = n, int(c or 0)
+    started = combined(
+        park_id, window, Manifest.submitted_at,
+        db.select(Summary.month, func.sum(Summary.started), func.sum(Summary.closed))
+        .where(Summary.started > 0).group_by(Summary.month),
+        db.select(month, func.count(Manifest.id), _closed_count())
+        .where(started_manifests_in(park_id)).group_by(month),
+        keys=1,
+    )  # fmt: skip
+    for (m,), (n, c) in started.items():
+        series["started"][m], series["closed"][m] = n, c
     return {"months": labels, **{k: [v[m] for m in labels] for k, v in series.items()}}
 
 
@@ -222,25 +338,27 @@ def flow_rows(park_id: int, period: Period) -> list[tuple]:
     manifests received in the period, largest first."""
     receiver = db.aliased(Enterprise)
     generator = db.aliased(Enterprise)
-    kg = func.sum(Manifest.received_kg)
-    keys = (
-        generator.industry,
-        WasteCode.category_code,
-        WasteCode.category_name,
-        Manifest.treatment,
-        receiver.id,
-        receiver.name,
-    )
-    rows = db.session.execute(
-        db.select(*keys, kg)
+    codes = (WasteCode.category_code, WasteCode.category_name)
+    summary_keys = (Summary.industry, *codes, func.nullif(Summary.treatment, ""), receiver.id,
+                    receiver.name)  # fmt: skip
+    manifest_keys = (generator.industry, *codes, Manifest.treatment, receiver.id, receiver.name)
+    rows = combined(
+        park_id, period, Manifest.received_at,
+        db.select(*summary_keys, func.sum(Summary.received_kg))
+        .join(receiver, receiver.id == Summary.receiver_id)
+        .join(WasteCode, WasteCode.id == Summary.waste_code_id)
+        .where(Summary.received_kg > 0)
+        .group_by(*summary_keys),
+        db.select(*manifest_keys, func.sum(Manifest.received_kg))
         .join(generator, generator.id == Manifest.generator_id)
         .join(receiver, receiver.id == Manifest.receiver_id)
         .join(WasteCode, WasteCode.id == Manifest.waste_code_id)
-        .where(received_manifests(park_id, period), Manifest.received_kg > 0)
-        .group_by(*keys)
-        .order_by(kg.desc())
-    ).all()
-    return [(*row[:-1], int(row[-1])) for row in rows]  # sums are Decimal on PostgreSQL
+        .where(received_manifests_in(park_id), Manifest.received_kg > 0)
+        .group_by(*manifest_keys),
+        keys=len(manifest_keys),
+    )  # fmt: skip
+    found = [(*key, kg) for key, (kg,) in rows.items() if kg > 0]
+    return sorted(found, key=lambda r: (-r[-1], *("" if v is None else str(v) for v in r[:-1])))
 
 
 def treatment_label(treatment: str | None) -> str:

@@ -16,7 +16,7 @@ from market.deals.models import Deal
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.inbox.services import notify
-from market.manifests import chain, checks, signing, weights
+from market.manifests import chain, checks, flows, signing, weights
 from market.manifests.common import (
     OPEN,
     add_version,
@@ -64,6 +64,7 @@ def correct_manifest(user: User, manifest_id: int, data) -> Manifest:
     record = {"version": version, "changes": {k: list(v) for k, v in changes.items()}}
     signing.record(manifest, E.CORRECT, user, data=record, values=values, note=reason)
     add_version(manifest, version, user, reason)
+    flows.record(manifest, {key: old for key, (old, _new) in changes.items()})
     others = [e for e in all_sides(manifest) if e != user.enterprise_id]
     tell(manifest, "manifest_corrected", others, version=version)
     return manifest

@@ -306,3 +306,39 @@ class ParkManifestSettings(db.Model):
     filing_grace_days: Mapped[int] = mapped_column(Integer, default=15)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ParkFlowSummary(db.Model):
+    """The park dashboard's monthly summary of manifests, kept current by the manifest
+    services (`market.manifests.flows.record`) in the transaction that changes a manifest,
+    and rebuilt from the manifests by `flask dashboard rebuild`.
+
+    One row per park, Beijing month, generator's industry, waste code, receiver and
+    treatment. `started`/`closed` count the manifests submitted in that month (signed, not
+    cancelled; and of those, closed) under treatment ''; `received`/`received_kg` count
+    the manifests received in that month under their treatment."""
+
+    __tablename__ = "park_flow_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "park_id",
+            "month",
+            "industry",
+            "waste_code_id",
+            "receiver_id",
+            "treatment",
+            name="uq_park_flow_summary_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"))
+    month: Mapped[str] = mapped_column(String(7))  # "YYYY-MM", Beijing
+    industry: Mapped[str] = mapped_column(String(80))  # the generator's
+    waste_code_id: Mapped[int] = mapped_column(ForeignKey("waste_codes.id"))
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    treatment: Mapped[str] = mapped_column(String(8))  # '' for started/closed or not stated
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    received_kg: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -15,7 +15,7 @@ from market.db import utcnow
 from market.deals.models import Deal
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.listings.models import SupplyListing
-from market.manifests import checks, signing, weights
+from market.manifests import checks, flows, signing, weights
 from market.manifests.aftercare import (
     Problem,
     allow_excess,
@@ -131,6 +131,7 @@ def start_manifest(user: User, deal_id: int, data: StartInput) -> Manifest:
     manifest = _new_manifest(user, deal, data, declared, transporter.id, consent)
     signing.create(manifest, E.CREATE, user)
     signing.record(manifest, E.SUBMIT, user, data=_submitted(manifest, deal))
+    flows.record(manifest)
     tell(manifest, "manifest_submitted", (manifest.transporter_id, manifest.receiver_id))
     return manifest
 
@@ -211,7 +212,8 @@ def cancel_manifest(user: User, manifest_id: int, reason: str) -> Manifest:
     require_party(user, manifest, "generator", _("Only the generator cancels a manifest."))
     signing.MANIFESTS.target(manifest, E.CANCEL)
     note = checks.text(reason, "reason", _("reason"), 500)
-    signing.record(manifest, E.CANCEL, user, data={"reason": note}, note=note)
+    event = signing.record(manifest, E.CANCEL, user, data={"reason": note}, note=note)
+    flows.record(manifest, {"status": event.from_status})
     tell(manifest, "manifest_cancelled", (manifest.transporter_id, manifest.receiver_id))
     return manifest
 
@@ -323,6 +325,7 @@ def sign_receipt(user: User, manifest_id: int, data: ReceiptInput) -> Manifest:
         _explain(manifest, user, note)
     signing.record(manifest, E.CLOSE, user, values={"closed_at": utcnow()})
     add_version(manifest, 1, user, "")
+    flows.record(manifest, {"status": S.IN_TRANSIT, "received_kg": None})
     _tell_receipt(manifest)
     settle_if_done(manifest.deal_id, user)
     _check_warnings(manifest)
@@ -372,6 +375,7 @@ def reject_manifest(user: User, manifest_id: int, data: RejectInput) -> Manifest
     }
     signing.record(manifest, E.REJECT, user, data=values, values=values, note=reason)
     add_version(manifest, 1, user, "")
+    flows.record(manifest, {"status": S.IN_TRANSIT})
     tell(
         manifest,
         "manifest_rejected",
