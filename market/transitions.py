@@ -30,8 +30,8 @@ Without `refuse`, an illegal move raises `InvalidTransition` and a lost race
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Column, bindparam, inspect, update
-from sqlalchemy.orm import ColumnProperty
+from sqlalchemy import Column, bindparam, insert, inspect, update
+from sqlalchemy.orm import ColumnProperty, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -99,7 +99,8 @@ class Lifecycle:
             setattr(entry, self.actor_column, actor.id)
         if note:
             entry.note = note
-        db.session.add(entry)
+        if not _insert_now(entry, row):
+            db.session.add(entry)
         return entry
 
     def _guarded_update(self, row, source, changes: dict) -> bool:
@@ -128,6 +129,61 @@ class Lifecycle:
             .execution_options(synchronize_session=False)
         )
         return db.session.execute(stmt).rowcount == 1
+
+
+def _insert_now(entry, row) -> bool:
+    """Insert the event row at once with a Core INSERT built once per event model, and put
+    it in the session as if loaded — the same row the ORM's flush would write, without the
+    unit of work's cost. Only when that changes nothing else: the row it belongs to is in
+    the database already (else the foreign key could fail) and no event row of this model
+    waits for a flush (else ids would no longer follow the order of the events)."""
+    session = db.session()
+    state = inspect(row)
+    if not state.persistent or state.session is not session:
+        return False
+    model = type(entry)
+    if any(type(pending) is model for pending in session.new):
+        return False
+    built = _insert_statement(model)
+    if built is None:
+        return False
+    stmt, columns = built
+    given = entry.__dict__
+    result = session.execute(stmt, {key: given[key] for key in columns if key in given})
+    sent = result.last_inserted_params()
+    for key, column in columns.items():
+        if key in given:
+            continue
+        if key in sent:  # a Python-side default, e.g. the event's time
+            set_committed_value(entry, key, sent[key])
+        elif column.server_default is None and not column.primary_key:
+            set_committed_value(entry, key, None)  # as the ORM leaves an unset column
+    mapper = inspect(model)
+    for column, value in zip(mapper.primary_key, result.inserted_primary_key, strict=True):
+        set_committed_value(entry, mapper.get_property_by_column(column).key, value)
+    make_transient_to_detached(entry)
+    session.add(entry)
+    return True
+
+
+_INSERTS: dict[type, tuple | None] = {}
+
+
+def _insert_statement(model):
+    """The event model's INSERT and its columns by attribute key, or None where an
+    attribute is named otherwise than its column or lives on another table."""
+    try:
+        return _INSERTS[model]
+    except KeyError:
+        pass
+    mapper = inspect(model)
+    columns = {attr.key: attr.columns[0] for attr in mapper.column_attrs}
+    plain = all(
+        isinstance(column, Column) and column.table is mapper.local_table and column.key == key
+        for key, column in columns.items()
+    )
+    found = _INSERTS[model] = (insert(mapper.local_table), columns) if plain else None
+    return found
 
 
 # (model, status attribute, changed attributes) -> a Core UPDATE built and compiled once,
