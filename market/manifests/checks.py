@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, create_engine, func, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from market.accounts.models import Enterprise
 from market.db import utcnow
@@ -192,8 +193,7 @@ def allocate_number(region: str, year: int) -> numbering.ManifestNumber:
     except numbering.NumberError:
         raise Conflict(_("The park has no valid region code; ask its administrator.")) from None
     if db.session.get_bind().dialect.name == "postgresql":
-        with _allocator().connect() as conn:
-            serial = _allocate(conn, region, year, pg_insert, _NEXT_SERIAL_PG)
+        serial = _allocate_apart(region, year)
     else:
         serial = _allocate(db.session, region, year, sqlite_insert, _NEXT_SERIAL)
     if serial is None:
@@ -212,10 +212,24 @@ def _allocator():
     key = (os.getpid(), id(main))
     found = _ALLOCATORS.get(key)
     if found is None or found[0] is not main:
-        engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
-                               pool_size=2, max_overflow=8)  # fmt: skip
+        # No pre-ping (a round trip per allocation): a dead connection is retried instead.
+        engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_size=2,
+                               max_overflow=8)  # fmt: skip
         found = _ALLOCATORS[key] = (main, engine)
     return found[1]
+
+
+def _allocate_apart(region: str, year: int) -> int | None:
+    """On the serial engine; a connection found dead (the server restarted) is replaced
+    and the allocation tried once more — a serial it may have taken stays a gap."""
+    for attempt in (1, 2):
+        try:
+            with _allocator().connect() as conn:
+                return _allocate(conn, region, year, pg_insert, _NEXT_SERIAL_PG)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    return None  # not reached
 
 
 def _allocate(executor, region: str, year: int, insert, statement) -> int | None:
