@@ -200,7 +200,7 @@ def main(argv=None) -> int:
 
     opts = parse(argv)
     load_before = os.getloadavg()
-    stripe = LocalStripe().start()
+    stripe = LocalStripe(opts.stripe_port).start()
     try:
         app = make_app(opts.database_url, stripe.url)
         world.reset(app)
@@ -275,6 +275,7 @@ def parse(argv) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: 200 + 40 lifecycles")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--stripe-port", type=int, help="localstripe's port (default: a free one)")
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.lifecycles, opts.gateway_lifecycles = 200, 40

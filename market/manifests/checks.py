@@ -2,14 +2,16 @@
 times and treatments, each refused with a message in the user's language and the form
 field it concerns; and the park's rules (tolerance, working days, calendar, serials)."""
 
+import os
 import re
 from datetime import datetime, timedelta
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, create_engine, func, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from market.accounts.models import Enterprise
 from market.db import utcnow
@@ -173,40 +175,96 @@ def receipt_due(park_id: int, pickup_day, days: int | None = None) -> workdays.D
 def allocate_number(region: str, year: int) -> numbering.ManifestNumber:
     """The next serial of `region` in `year`: one conditional UPDATE … RETURNING (the row
     lock it takes orders parallel allocations); only when the year's row is missing, an
-    INSERT … ON CONFLICT DO NOTHING first and the UPDATE again."""
+    INSERT … ON CONFLICT DO NOTHING first and the UPDATE again.
+
+    On PostgreSQL the allocation is its own transaction, committed at once on another
+    connection, so the region-year's row is locked for that one statement and not until
+    the caller's start commits (which serialised every start of a region). The cost: a
+    start that fails after its number was allocated leaves that serial unused — numbers
+    are never reused nor duplicated, but a failed start can leave a gap (every check of a
+    start runs before the allocation, so only a database failure after it can). The
+    allocation's commit does not wait for its WAL flush: a manifest that uses the number
+    commits later with a synchronous commit, which flushes the allocation with it; after
+    a crash before that, neither exists. On SQLite (one writer at a time anyway) the
+    allocation stays in the caller's transaction and numbers stay gap-free."""
     try:
         numbering.check_region(region)
         numbering.check_year(year)
     except numbering.NumberError:
         raise Conflict(_("The park has no valid region code; ask its administrator.")) from None
-    serial = _next_serial(region, year)
-    if serial is None:  # the region's first manifest of the year (or all serials used)
-        dialect = db.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        db.session.execute(
-            insert(ManifestSerial)
-            .values(region_code=region, year=year, last_serial=0)
-            .on_conflict_do_nothing(index_elements=["region_code", "year"])
-        )
-        serial = _next_serial(region, year)
+    if db.session.get_bind().dialect.name == "postgresql":
+        serial = _allocate_apart(region, year)
+    else:
+        serial = _allocate(db.session, region, year, sqlite_insert, _NEXT_SERIAL)
     if serial is None:
         raise Conflict(_("All manifest numbers of this year are used; ask the administrator."))
     return numbering.ManifestNumber(year, region, serial)
 
 
+# (process, the app's engine) -> (that engine, an autocommit engine on the same database
+# with its own small pool): an allocation never waits for one of the sessions'
+# connections, which may all be held by transactions waiting to allocate.
+_ALLOCATORS: dict[tuple, tuple] = {}
+
+
+def _allocator():
+    main = db.engine
+    key = (os.getpid(), id(main))
+    found = _ALLOCATORS.get(key)
+    if found is None or found[0] is not main:
+        # No pre-ping (a round trip per allocation): a dead connection is retried instead.
+        engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_size=2,
+                               max_overflow=8)  # fmt: skip
+        found = _ALLOCATORS[key] = (main, engine)
+    return found[1]
+
+
+def _allocate_apart(region: str, year: int) -> int | None:
+    """On the serial engine; a connection found dead (the server restarted) is replaced
+    and the allocation tried once more — a serial it may have taken stays a gap."""
+    for attempt in (1, 2):
+        try:
+            with _allocator().connect() as conn:
+                return _allocate(conn, region, year, pg_insert, _NEXT_SERIAL_PG)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    return None  # not reached
+
+
+def _allocate(executor, region: str, year: int, insert, statement) -> int | None:
+    params = {"serial_region": region, "serial_year": year}
+    serial = executor.execute(statement, params).scalar_one_or_none()
+    if serial is None:  # the region's first manifest of the year (or all serials used)
+        executor.execute(
+            insert(ManifestSerial)
+            .values(region_code=region, year=year, last_serial=0)
+            .on_conflict_do_nothing(index_elements=["region_code", "year"])
+        )
+        serial = executor.execute(statement, params).scalar_one_or_none()
+    return serial
+
+
+_SERIAL_ROW = (
+    ManifestSerial.region_code == bindparam("serial_region"),
+    ManifestSerial.year == bindparam("serial_year"),
+    ManifestSerial.last_serial < numbering.MAX_SERIAL,
+)
 _NEXT_SERIAL = (
     update(ManifestSerial)
-    .where(
-        ManifestSerial.region_code == bindparam("serial_region"),
-        ManifestSerial.year == bindparam("serial_year"),
-        ManifestSerial.last_serial < numbering.MAX_SERIAL,
-    )
+    .where(*_SERIAL_ROW)
     .values(last_serial=ManifestSerial.last_serial + 1)
     .returning(ManifestSerial.last_serial)
     .execution_options(synchronize_session=False)
 )
-
-
-def _next_serial(region: str, year: int) -> int | None:
-    params = {"serial_region": region, "serial_year": year}
-    return db.session.execute(_NEXT_SERIAL, params).scalar_one_or_none()
+# PostgreSQL, run alone in autocommit: the filter sets synchronous_commit off for this
+# statement's own transaction only (set_config(…, true) is SET LOCAL; it is volatile, so
+# it runs on the row the key finds), and the row lock is released without waiting for
+# the WAL flush (see allocate_number).
+_ASYNC_COMMIT = func.set_config("synchronous_commit", "off", true()) == "off"
+_NEXT_SERIAL_PG = (
+    update(ManifestSerial.__table__)
+    .where(*_SERIAL_ROW, _ASYNC_COMMIT)
+    .values(last_serial=ManifestSerial.last_serial + 1)
+    .returning(ManifestSerial.last_serial)
+)
