@@ -151,6 +151,8 @@ def seed_demo_command(seed_value: int, if_empty: bool) -> None:
     click.echo(f"Demo thread messages: {builder.messages}")
     warned = ", ".join(f"{k} {v}" for k, v in sorted(builder.warnings.items()))
     click.echo(f"Demo warnings: {warned}")
+    past = ", ".join(f"{k} {v}" for k, v in sorted(builder.history.items()))
+    click.echo(f"Demo trade in the months before: {past or 'none'}")
 
 
 @catalog.command("load-national")

@@ -22,6 +22,7 @@ from market.demo.conversations import seed_conversations
 from market.demo.early_warnings import ParkWarnings
 from market.demo.facilitation import seed_facilitation
 from market.demo.grading import ParkGrading
+from market.demo.history import seed_history
 from market.demo.licences import seed_reviews
 from market.demo.timeline import beijing, clock_at
 from market.demo.trading import seed_trading
@@ -321,7 +322,8 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
     """Enterprises, listings, bids and deals as of OPENED_DAYS_AGO, a year of filings
     back-filed that day, then the manifests on the days since (`market.demo.transfers`),
     then the credit grades through the grading workflow (`market.demo.grading`), then the
-    warnings: the rules' own findings and the loop in every state (`market.demo.early_warnings`)."""
+    warnings: the rules' own findings and the loop in every state (`market.demo.early_warnings`),
+    and last the months of trade before the story (`market.demo.history`)."""
     data = json.loads((SEEDS / "demo" / "parks.json").read_text(encoding="utf-8"))
     with clock_at(beijing(OPENED_DAYS_AGO, 9)):
         builder = DemoBuilder(data, seed=seed, today=today)
@@ -352,6 +354,8 @@ def seed_demo(seed: int = 2026, today: date | None = None) -> DemoBuilder:
         park_warnings.run()
         for what, n in park_warnings.counts.items():
             builder.warnings[what] = builder.warnings.get(what, 0) + n
+    # The months before the story: trade whose trends the park dashboard shows.
+    builder.history = seed_history(seed, demo_parks(), data["waste_profiles"], OPENED_DAYS_AGO)
     builder.deals = payment_states()
     builder.manifests = {}
     for park in parks:
