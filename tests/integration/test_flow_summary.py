@@ -124,3 +124,35 @@ def test_the_migrations_backfill_equals_the_rebuild(world):
     db.session.execute(db.text(migration.backfill(db.engine.dialect.name)))
     assert flows.snapshot() == rebuilt_summary
     db.session.rollback()
+
+
+def test_differences_wait_for_the_commit_and_a_rollback_drops_them(world):
+    """The services' differences are written just before the transaction commits (so the
+    shared summary row is locked only while it commits); rolled back, they vanish with
+    the manifest, and a savepoint rolled back drops only its own."""
+    a = trip(world, quantity="40")
+    a.closed(5_000, 5_000)
+    before = totals(assert_current())
+
+    def start(kg):
+        data = svc.StartInput(declared_kg=kg, transporter_id=a.carrier_id())
+        return svc.start_manifest(a.generator, a.deal.id, data)
+
+    start(2_000)  # started, not committed
+    assert db.session.info.get(flows._PENDING)  # waiting for the commit
+    db.session.rollback()
+    assert not db.session.info.get(flows._PENDING)
+    assert totals(assert_current()) == before
+
+    with db.session.begin_nested():
+        start(1_000)
+    try:
+        with db.session.begin_nested():
+            start(3_000)
+            assert len(db.session.info[flows._PENDING]) == 1  # the released one was written
+            raise RuntimeError("refused")
+    except RuntimeError:
+        pass
+    assert not db.session.info.get(flows._PENDING)
+    db.session.commit()
+    assert totals(assert_current()) == (before[0] + 1, *before[1:])
