@@ -24,19 +24,9 @@ def _values(statuses) -> list[str]:
 def console(
     user: User, category: str = "", level: str = "", status: str = "", waiting: bool = False
 ) -> list[EarlyWarning]:
-    """The park's warnings, newest first, filtered; `status` may be "open" for all open."""
-    query = db.select(EarlyWarning).where(EarlyWarning.park_id == user.admin_park_id)
-    if category:
-        query = query.where(EarlyWarning.category == category)
-    if level:
-        query = query.where(EarlyWarning.level == level)
-    if status == "open":
-        query = query.where(EarlyWarning.status.in_(_values(OPEN)))
-    elif status:
-        query = query.where(EarlyWarning.status == status)
-    if waiting:
-        query = query.where(EarlyWarning.status.in_(_values(WAITS_ON_ADMIN)))
-    query = query.order_by(EarlyWarning.raised_on.desc(), EarlyWarning.id.desc()).limit(500)
+    """The park's warnings, newest first, filtered; `status` may be "open" for all open
+    (the console is a park administrator's: `visible_to` of that administrator)."""
+    query = visible_to(user, category, level, status, waiting).limit(500)
     return list(db.session.execute(query).scalars())
 
 
