@@ -120,6 +120,38 @@ def _lap(times: dict, step: str, since: float) -> float:
     return now
 
 
+def backend_ticks(dbname: str) -> dict[int, int]:
+    """CPU clock ticks (user + system) of each PostgreSQL backend serving `dbname` on this
+    machine, by pid, read from /proc (a backend's title names its database); {} elsewhere."""
+    out: dict[int, int] = {}
+    needle = f" {dbname} ".encode()
+    for pid in filter(str.isdigit, os.listdir("/proc") if os.path.isdir("/proc") else ()):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                title = f.read()
+            if not title.startswith(b"postgres: ") or needle not in title:
+                continue
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        out[int(pid)] = int(fields[11]) + int(fields[12])
+    return out
+
+
+def _database_name(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database or ""
+
+
+def _ticks_since(before: dict[int, int], dbname: str) -> float:
+    """CPU seconds the database's backends used since `before` (new backends wholly)."""
+    after = backend_ticks(dbname)
+    ticks = sum(t - before.get(pid, 0) for pid, t in after.items())
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def worker(url, stripe_base, use_gateway, cast, deal_ids, barrier, results) -> None:
     from market.accounts.models import User
     from market.extensions import db
@@ -134,17 +166,21 @@ def worker(url, stripe_base, use_gateway, cast, deal_ids, barrier, results) -> N
         db.session.commit()
         times = {step: [] for step in (*STEPS, "lifecycle")}
         errors: list[str] = []
-        barrier.wait()
-        began = time.monotonic()
+        leader = barrier.wait() == 0  # one worker reads the backends' CPU for all
+        server_before = backend_ticks(_database_name(url)) if leader else None
+        began, cpu_before = time.monotonic(), time.process_time()
         for deal_id in deal_ids:
             try:
                 _lifecycle(svc, db, users, cast, deal_id, times)
             except Exception as exc:  # noqa: BLE001 — counted and reported, the run goes on
                 db.session.rollback()
                 errors.append(f"deal {deal_id}: {type(exc).__name__}: {exc}"[:300])
-        ended = time.monotonic()
-    results.put({"began": began, "ended": ended, "times": times,
-                 "captures": gateway.captures, "errors": errors})  # fmt: skip
+        ended, cpu = time.monotonic(), time.process_time() - cpu_before
+        barrier.wait()  # every worker done (its backend still connected): read them now
+        server = _ticks_since(server_before, _database_name(url)) if leader else None
+    results.put({"began": began, "ended": ended, "times": times, "cpu_s": cpu,
+                 "server_cpu_s": server, "captures": gateway.captures,
+                 "errors": errors})  # fmt: skip
 
 
 def run_phase(url, stripe_base, use_gateway, cast, deal_ids, workers: int) -> dict:
@@ -161,7 +197,10 @@ def run_phase(url, stripe_base, use_gateway, cast, deal_ids, workers: int) -> di
     wall = max(p["ended"] for p in parts) - min(p["began"] for p in parts)
     merged = {k: [x for p in parts for x in p["times"][k]] for k in (*STEPS, "lifecycle")}
     done = len(merged["lifecycle"])
+    server = [p["server_cpu_s"] for p in parts if p["server_cpu_s"] is not None]
     return {
+        "workers_cpu_ms": sum(p["cpu_s"] for p in parts) * 1000 / done if done else None,
+        "server_cpu_ms": server[0] * 1000 / done if done and server else None,
         "gateway": "localstripe" if use_gateway else "in-process stand-in",
         "workers": workers,
         "lifecycles": done,
@@ -237,6 +276,20 @@ def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
+def _print_cpu(run: dict, cpus: int) -> None:
+    """Where a lifecycle's CPU goes, and the rate the machine's cores allow at that cost."""
+    mine, server = run.get("workers_cpu_ms"), run.get("server_cpu_ms")
+    if mine is None:
+        return
+    line = f"   CPU per lifecycle: workers (Python) {mine:.1f} ms"
+    if server:
+        total = mine + server
+        line += (f", PostgreSQL backends {server:.1f} ms; {cpus} cores allow "
+                 f"{cpus * 1000 / total:.0f}/s at this cost, {cpus * 1000 / server:.0f}/s "
+                 "if the Python cost nothing")  # fmt: skip
+    print(line)
+
+
 def print_report(report: dict) -> None:
     print(f"\nload: {report['uptime']}  ({report['cpus']} CPUs)")
     for run in report["runs"]:
@@ -249,6 +302,7 @@ def print_report(report: dict) -> None:
         q = run["capture_ms"]
         if q["n"]:
             print(f"   {'gateway capture':14} p50 {q['p50']:7.1f} ms   p99 {q['p99']:7.1f} ms")
+        _print_cpu(run, report["cpus"])
         for error in run["errors"][:5]:
             print("   !", error)
     nb, sd = report["ningbo"], report["shandong"]

@@ -114,7 +114,7 @@ class Lifecycle:
         session = db.session()
         if session.autoflush:  # as the ORM's UPDATE would: pending rows go first
             session.flush()
-        return session.execute(stmt, params).rowcount == 1
+        return _connection(session, type(row)).execute(stmt, params).rowcount == 1
 
     def _orm_update(self, row, source, changes: dict) -> bool:
         """The general path (a value that is an SQL expression, a column on another table)."""
@@ -149,7 +149,8 @@ def _insert_now(entry, row) -> bool:
         return False
     stmt, columns = built
     given = entry.__dict__
-    result = session.execute(stmt, {key: given[key] for key in columns if key in given})
+    params = {key: given[key] for key in columns if key in given}
+    result = _connection(session, model).execute(stmt, params)
     sent = result.last_inserted_params()
     for key, column in columns.items():
         if key in given:
@@ -164,6 +165,12 @@ def _insert_now(entry, row) -> bool:
     make_transient_to_detached(entry)
     session.add(entry)
     return True
+
+
+def _connection(session, model):
+    """The session's connection for `model`'s table, in its transaction: a Core statement
+    on a table runs there without the ORM's execution layer (a third of its cost)."""
+    return session.connection(bind_arguments={"mapper": inspect(model)})
 
 
 _INSERTS: dict[type, tuple | None] = {}

@@ -1,6 +1,7 @@
 """Accepting a bid makes a deal, exactly once; cancelling it before pickup releases
 the payment and the recycler's capacity; settling captures on the weighed quantity."""
 
+import functools
 import logging
 
 from flask_babel import gettext as _
@@ -138,23 +139,28 @@ def lock_deal(deal_id: int, *options, with_lot: bool = False) -> Deal:
     """The deal row, locked until commit; `options` load related rows in the same
     statement (eager loads; only the deal row is locked). `with_lot` also loads and locks
     the deal's lot (`deal.listing`), as `lock_lot` would, in the same statement."""
+    stmt = _lock_statement(tuple(options), with_lot)
+    deal = db.session.execute(stmt, {"lock_deal_id": deal_id}).unique().scalar_one_or_none()
+    if deal is None:
+        raise NotFound(_("No such deal."))
+    return deal
+
+
+@functools.lru_cache(maxsize=64)
+def _lock_statement(options: tuple, with_lot: bool):
+    """The locking select, built once per set of eager loads (callers keep theirs in
+    module constants): SQLAlchemy then also computes its cache key once, which for eager
+    loads cost more than the query itself on the manifests' hot path."""
     stmt, locked = db.select(Deal), [Deal]
     if with_lot:  # a plain join (not an aliased eager one) so FOR UPDATE OF can name it
         stmt = stmt.join(Deal.listing).options(contains_eager(Deal.listing))
         locked.append(SupplyListing)
-    deal = (
-        db.session.execute(
-            stmt.options(*options)
-            .where(Deal.id == deal_id)
-            .with_for_update(of=locked)
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .scalar_one_or_none()
+    return (
+        stmt.options(*options)
+        .where(Deal.id == db.bindparam("lock_deal_id"))
+        .with_for_update(of=locked)
+        .execution_options(populate_existing=True)
     )
-    if deal is None:
-        raise NotFound(_("No such deal."))
-    return deal
 
 
 def cancel_deal(user: User, deal_id: int, note: str = "") -> Deal:

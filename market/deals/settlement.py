@@ -36,8 +36,12 @@ def capture_received(deal: Deal, received_kg: int) -> Payment | None:
     return record_top_up(deal, payment, due - payment.amount_fen, received_kg)
 
 
+TOP_UPS_RECORDED = "market.top_ups_recorded"  # session.info: deals given a top-up here
+
+
 def record_top_up(deal: Deal, payment: Payment, extra_fen: int, received_kg: int) -> Payment:
     top_up = payments.record(deal, "top_up", payment.payer_id, extra_fen)
+    db.session.info.setdefault(TOP_UPS_RECORDED, set()).add(deal.id)
     params = dict(
         deal=deal.id,
         kg=received_kg,

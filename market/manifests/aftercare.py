@@ -211,13 +211,16 @@ def _tally(count, open_, received) -> Tally:
     return Tally(int(count), int(open_), int(received))  # PostgreSQL sums bigints as numeric
 
 
+_WITH_PAYMENT = joinedload(Deal.payment)  # one object: the locking statement is built once
+
+
 def complete_deal(user: User, deal_id: int) -> Deal:
     """The generator marks the deal complete once no manifest is open: it settles on the
     received total (capture that, release the rest, top up anything beyond)."""
     from market.deals.services import settle_locked
 
     # the deal, its payment and its lot (locked too: the settlement closes it) at once
-    deal = lock_deal(deal_id, joinedload(Deal.payment), with_lot=True)
+    deal = lock_deal(deal_id, _WITH_PAYMENT, with_lot=True)
     if not deal.party(getattr(user, "enterprise_id", None)):
         raise NotFound(_("No such deal."))
     if user.enterprise_id != deal.generator_id:

@@ -100,7 +100,7 @@ def apply_pending(session: Session | None = None) -> None:
                 counts
             )
     values = [
-        dict(park_id=park, month=m, industry=_industry(generator), waste_code_id=code,
+        dict(park_id=park, month=m, generator_id=generator, waste_code_id=code,
              receiver_id=receiver, treatment=treatment, **{c: counts[c] for c in COUNTS})
         for (park, m, generator, code, receiver, treatment), counts in sorted(
             merged.items(), key=lambda item: tuple("" if v is None else str(v) for v in item[0])
@@ -108,7 +108,7 @@ def apply_pending(session: Session | None = None) -> None:
         if any(counts[c] for c in COUNTS)
     ]  # fmt: skip
     if values:
-        _increment(values, session)
+        _increment_by_generator(values, session)
 
 
 def discard_pending(session: Session | None = None) -> None:
@@ -133,8 +133,38 @@ def _drop_rolled_back(session: Session, previous_transaction) -> None:
         pending[:] = [entry for entry in pending if entry[0] is not previous_transaction]
 
 
-def _industry(generator_id):
-    return db.select(Enterprise.industry).where(Enterprise.id == generator_id).scalar_subquery()
+_UPSERTS: dict[str, object] = {}  # per dialect: built once, its compiled form cached
+
+
+def _upsert(dialect_name: str):
+    """The upsert of one summary row whose industry is its generator's, with bound
+    parameters: built once (building it per call, with the values inline, cost more Python
+    than the rest of a manifest start)."""
+    statement = _UPSERTS.get(dialect_name)
+    if statement is None:
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        table = ParkFlowSummary.__table__
+        industry = (
+            db.select(Enterprise.industry)
+            .where(Enterprise.id == db.bindparam("generator_id"))
+            .scalar_subquery()
+        )
+        columns = {k: db.bindparam(k) for k in _KEY if k != "industry"}
+        insert = dialect.insert(table).values(
+            industry=industry, **columns, **{c: db.bindparam(c) for c in COUNTS}
+        )
+        statement = _UPSERTS[dialect_name] = insert.on_conflict_do_update(
+            index_elements=list(_KEY), set_={c: table.c[c] + insert.excluded[c] for c in COUNTS}
+        )
+    return statement
+
+
+def _increment_by_generator(values: list[dict], session: Session) -> None:
+    """The rows (keyed by generator, in key order) one upsert each, in that order — an
+    executemany; two generators of one industry may share a summary row, which one
+    multi-row upsert could not touch twice."""
+    connection = session.connection(bind_arguments={"mapper": ParkFlowSummary})
+    connection.execute(_upsert(connection.dialect.name), values)
 
 
 def _increment(values: list[dict], session: Session | None = None) -> None:

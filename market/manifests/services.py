@@ -388,7 +388,13 @@ def reject_manifest(user: User, manifest_id: int, data: RejectInput) -> Manifest
 
 def after_commit(deal_id: int) -> None:
     """After the view's commit of a receipt, rejection or completion: charge the deal's
-    top-up at once if its settlement recorded one (else `flask payments retry` does)."""
-    from market.deals.settlement import process_top_up
+    top-up at once if its settlement recorded one in this session (else, or when that
+    fails, `flask payments retry` does); without one, nothing is read."""
+    from market.deals.settlement import TOP_UPS_RECORDED, process_top_up
+    from market.extensions import db
 
+    recorded = db.session.info.get(TOP_UPS_RECORDED)
+    if not recorded or deal_id not in recorded:
+        return
+    recorded.discard(deal_id)
     process_top_up(deal_id)

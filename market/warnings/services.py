@@ -49,10 +49,11 @@ WARNINGS = Lifecycle(
 # ---- settings ----------------------------------------------------------------------------
 
 
+_SETTINGS = db.select(WarningSettings).where(WarningSettings.park_id == db.bindparam("park_id"))
+
+
 def settings_for(park_id: int) -> Settings:
-    row = db.session.execute(
-        db.select(WarningSettings).filter_by(park_id=park_id)
-    ).scalar_one_or_none()
+    row = db.session.execute(_SETTINGS, {"park_id": park_id}).scalar_one_or_none()
     if row is None:
         return Settings()
     try:
