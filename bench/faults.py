@@ -16,9 +16,9 @@ The stream (clients retry a 503 or a dropped connection, as a browser's user wou
 - readers: the trading hall page, /api/v1/me, /api/v1/deals, /readyz;
 - a dealer: accepts prepared bids one by one (POST /api/v1/bids/<id>/accept; a retry
   answered 409 means the earlier try had made the deal);
-- a manifest clerk: start, pickup, receipt for prepared deals, over the API (before
-  retrying a start whose answer was lost it looks whether the manifest exists: manifest
-  starts carry no idempotency key).
+- a manifest clerk: start, pickup, receipt for prepared deals, over the API (a start
+  carries an Idempotency-Key: sent again after a lost answer, it is answered 200 with the
+  manifest the earlier try made).
 
 Afterwards, with the scheduler's `payments retry` given time to finish what the restart
 left pending, it checks: deals and manifests in the database are exactly those the
@@ -42,6 +42,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -247,26 +248,24 @@ def clerk(args, log, stop, plan, manifests):
         if stop.is_set():
             return
         body = {"declared_kg": 5_000, "transporter_id": plan["transporter"]}
+        # one key per trip: a start sent again after a lost answer finds the manifest it made
+        headers = {**auth["generator"], "Idempotency-Key": f"faults-{deal}-{uuid.uuid4().hex}"}
         manifest_id = None
         for _ in range(200):
             try:
                 r = s.post(f"{args.base}/api/v1/deals/{deal}/manifests", json=body,
-                           headers=auth["generator"], timeout=15)  # fmt: skip
+                           headers=headers, timeout=15)  # fmt: skip
             except requests.RequestException as exc:
                 log.add("manifest", f"conn:{type(exc).__name__}")
                 r = None
             if r is not None:
                 log.add("manifest", str(r.status_code))
-                if r.status_code == 201:
+                if r.status_code in (200, 201):  # 200: an earlier try had gone through
                     manifest_id = r.json()["id"]
                     break
                 if r.status_code != 503:
                     raise RuntimeError(f"start on deal {deal}: {r.status_code} {r.text[:300]}")
-            # the answer is lost or refused: did the start go through after all?
-            time.sleep(0.25)
-            manifest_id = _existing(s, args, auth["generator"], deal)
-            if manifest_id:
-                break
+            time.sleep(0.25)  # the answer lost or refused: the same start again
         manifests.append((deal, manifest_id))
         pickup = {"plate": "浙B12345", "driver_name": "李师傅", "driver_phone": "13912345678"}
         call(s, log, "manifest", "POST", f"{args.base}/api/v1/manifests/{manifest_id}/pickup",
@@ -275,17 +274,6 @@ def clerk(args, log, stop, plan, manifests):
         call(s, log, "manifest", "POST", f"{args.base}/api/v1/manifests/{manifest_id}/receipt",
              ok=(200,), settle=(409,), json=receipt, headers=auth["recycler"])  # fmt: skip
         time.sleep(args.pause)
-
-
-def _existing(s, args, headers, deal) -> int | None:
-    try:
-        r = s.get(f"{args.base}/api/v1/manifests", headers=headers, timeout=15)
-    except requests.RequestException:
-        return None
-    if r.status_code != 200:
-        return None
-    found = [m["id"] for m in r.json()["items"] if m.get("deal_id") == deal]
-    return found[0] if found else None
 
 
 def wait_for_pending(database: str, limit: float) -> float | None:

@@ -58,6 +58,15 @@ class StartIn(Schema):
     packaging = text(80)
     package_count = Int(validate=between(0, 100_000))
     waste_name = text(80, metadata={"description": "default: the lot's local name"})
+    request_key = Str(
+        validate=at_most(64),
+        metadata={
+            "description": "an idempotency key (8–64 of A–Z a–z 0–9 . _ : -), e.g. a UUID; "
+            "also accepted as the Idempotency-Key header. A start sent again with it answers "
+            "200 with the manifest it started (header Idempotent-Replayed: true), not a "
+            "second manifest; with other values, 409."
+        },
+    )
 
 
 class PickupIn(Schema):

@@ -4,7 +4,7 @@ correct, the hash chain; and completing a deal. The same services as the pages."
 import json
 from datetime import UTC
 
-from flask import g
+from flask import g, request
 from flask_babel import gettext as _
 
 from market.api import manifest_replies as replies
@@ -15,7 +15,7 @@ from market.api.trading import deal_json
 from market.api.views import _add, named
 from market.clock import BEIJING
 from market.db import utcnow
-from market.errors import NotFound
+from market.errors import DomainError, NotFound
 from market.extensions import db
 from market.manifests import queries, services
 from market.manifests.models import Manifest
@@ -107,8 +107,17 @@ def manifest_events(manifest_id: int):
 
 
 def start(body, deal_id: int):
-    data = services.StartInput(**body)
-    return _done(services.start_manifest(g.api_user, deal_id, data))
+    header = request.headers.get("Idempotency-Key")
+    if header is not None and body.get("request_key") not in (None, header):
+        raise DomainError(
+            _("The Idempotency-Key header and the request key differ; send one of them."),
+            field="request_key",
+        )
+    body.setdefault("request_key", header)
+    manifest = services.start_manifest(g.api_user, deal_id, services.StartInput(**body))
+    if manifest.replayed:  # nothing was written: the manifest as it is now
+        return manifest_json(manifest), 200, {"Idempotent-Replayed": "true"}
+    return _done(manifest)
 
 
 def pickup(body, manifest_id: int):
@@ -181,6 +190,12 @@ def _register() -> None:
         (201, replies.ManifestReply),
         SIGN_FAILS,
         args=(schemas.StartIn, "json"),
+        alt=(
+            200,
+            replies.ManifestReply,
+            "A start sent again with its request key: the "
+            "manifest it started (header Idempotent-Replayed: true)",
+        ),
     )
     steps = (
         ("pickup", pickup, schemas.PickupIn, "The named transporter signs the pickup"),

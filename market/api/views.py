@@ -161,13 +161,19 @@ def matches(kind: str):
     return named(view, f"matches_{kind}")
 
 
-def _add(rule: str, method: str, view, summary: str, ok: tuple, fails: tuple, args=None):
-    """One operation: token first, then the arguments' schema, the reply's, its errors."""
+def _add(rule: str, method: str, view, summary: str, ok: tuple, fails: tuple, args=None,
+         alt=None):  # fmt: skip
+    """One operation: token first, then the arguments' schema, the reply's, its errors;
+    `alt`: (status, schema, description) of a second successful reply."""
     name = view.__name__
     if args is not None:
         schema, where = args
         view = bp.arguments(schema, location=where)(view)
-    view = bp.fails(*fails)(bp.response(*ok)(token_required(view)))
+    view = bp.response(*ok)(token_required(view))
+    if alt is not None:
+        status, schema, description = alt
+        view = bp.alt_response(status, schema=schema, description=description, success=True)(view)
+    view = bp.fails(*fails)(view)
     bp.route(rule, methods=[method], endpoint=name)(bp.doc(summary=summary)(view))
 
 

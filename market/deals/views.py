@@ -159,8 +159,9 @@ def deal_page(deal: Deal, status: int = 200, **bound):
     ), status
 
 
-def _act(deal_id: int, name: str, form, call, done: str, then=None):
-    """Validate `form`, call the service, commit, run `then` (after-commit effects; it may
+def _act(deal_id: int, name: str, form, call, done, then=None):
+    """Validate `form`, call the service, commit, flash `done` (a message, or a function of
+    the result giving (message, category)), run `then` (after-commit effects; it may
     return where to go) and go back; else the deal page with the errors beside the fields."""
     deal = _load(deal_id)
     status = 400
@@ -171,7 +172,7 @@ def _act(deal_id: int, name: str, form, call, done: str, then=None):
             status = refused(form, exc)
         else:
             db.session.commit()
-            flash(done, "success")
+            flash(*(done(result) if callable(done) else (done, "success")))
             target = then(result) if then else None
             return redirect(target or url_for("deals.detail", deal_id=deal_id, _anchor=name))
     db.session.refresh(deal)
@@ -185,10 +186,20 @@ def start_manifest(deal_id: int):
         deal_id,
         "start",
         _start_form(_load(deal_id), request.form),
-        lambda f: manifest_services.start_manifest(current_user, deal_id, start_input(f)).id,
-        _("Manifest submitted with your signature."),
-        then=lambda manifest_id: url_for("manifests.detail", manifest_id=manifest_id),
+        lambda f: manifest_services.start_manifest(current_user, deal_id, start_input(f)),
+        _started,
+        then=lambda manifest: url_for("manifests.detail", manifest_id=manifest.id),
     )
+
+
+def _started(manifest) -> tuple[str, str]:
+    if manifest.replayed:  # the same form sent twice (a double click, a retry)
+        message = _(
+            "This form had already started manifest %(number)s; it was not started twice.",
+            number=manifest.number,
+        )
+        return message, "info"
+    return _("Manifest submitted with your signature."), "success"
 
 
 @bp.post("/deals/<int:deal_id>/allow-more")

@@ -134,6 +134,22 @@ def enterprise(enterprise_id, field: str) -> Enterprise:
     return row
 
 
+_REQUEST_KEY = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+
+
+def request_key(raw) -> str | None:
+    """An idempotency key: 8 to 64 letters, digits and . _ : - (a UUID, or what a form
+    made), or None when none was sent."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not _REQUEST_KEY.fullmatch(raw):
+        raise DomainError(
+            _("A request key is 8 to 64 letters, digits, dots, colons, dashes or underscores."),
+            field="request_key",
+        )
+    return raw
+
+
 def count(value, field: str, limit: int = 100_000) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
         raise DomainError(_("Enter a whole number from 0 to %(limit)s.", limit=limit), field=field)

@@ -5,11 +5,19 @@ Beijing wall-clock time (datetime-local) and handed to the services as aware UTC
 forms check shape only; the services check every rule and name the field they refuse.
 """
 
+import secrets
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from market import clock
@@ -64,6 +72,8 @@ class StartForm(FlaskForm):
         validators=[Length(max=80)],
         description=_l("Empty: the name on the lot."),
     )
+    # Made with the form: the same form sent twice starts one manifest, not two.
+    request_key = HiddenField(default=lambda: secrets.token_urlsafe(24))
 
     @classmethod
     def for_deal(cls, deal, **kw) -> "StartForm":
@@ -186,6 +196,7 @@ def start_input(form: StartForm) -> StartInput:
         packaging=d["packaging"] or "",
         package_count=d["package_count"] or 0,
         waste_name=d["waste_name"] or "",
+        request_key=d["request_key"] or None,
     )
 
 

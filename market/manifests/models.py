@@ -61,7 +61,12 @@ class Manifest(db.Model):
         # the park dashboard reads manifests by park and started or received time
         Index("ix_manifests_park_submitted", "park_id", "submitted_at"),
         Index("ix_manifests_park_received", "park_id", "received_at"),
+        # a retried start with the same request key finds the manifest it started
+        UniqueConstraint("deal_id", "start_key", name="uq_manifests_deal_start_key"),
     )
+
+    #: not stored: True on the row a start returned for a request key sent again
+    replayed = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: year (4) + the park's 6-digit division code + a 6-digit serial per year and region
@@ -88,6 +93,9 @@ class Manifest(db.Model):
 
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: the idempotency key the generator's start carried (a form's, or the API's
+    #: Idempotency-Key): sent again, it answers with this manifest instead of a second one
+    start_key: Mapped[str | None] = mapped_column(String(64))
 
     plate: Mapped[str | None] = mapped_column(String(12))
     driver_name: Mapped[str | None] = mapped_column(String(40))

@@ -14,6 +14,7 @@ from market.accounts.models import Enterprise, User
 from market.db import utcnow
 from market.deals.models import Deal
 from market.errors import Conflict, DomainError, Forbidden, NotFound
+from market.extensions import db
 from market.listings.models import SupplyListing
 from market.manifests import checks, flows, signing, weights
 from market.manifests.aftercare import (
@@ -66,6 +67,9 @@ class StartInput:  # the generator's submission (its signature)
     packaging: str = ""
     package_count: int = 0
     waste_name: str = ""  # default: the lot's local name
+    # An idempotency key: a start sent again with it (a retry after a lost answer, a form
+    # sent twice) answers with the manifest it started, marked `replayed`, not a second one.
+    request_key: str | None = None
 
 
 @dataclass
@@ -123,16 +127,51 @@ def start_manifest(user: User, deal_id: int, data: StartInput) -> Manifest:
         raise NotFound(_("No such deal."))
     if user.enterprise_id != deal.generator_id:
         raise Forbidden(_("Only the generator of this deal starts its manifests."))
+    key = checks.request_key(data.request_key)
+    if key is not None:  # the deal's lock orders two tries with one key: the second sees the first
+        earlier = db.session.execute(_STARTED_WITH, {"deal_id": deal.id, "key": key}).scalar()
+        if earlier is not None:
+            return _replay(earlier, deal, data)
     if deal.status != "made":
         raise Conflict(_("Manifests can be started only for a deal that is under way."))
     declared = checks.weight(data.declared_kg, "declared_kg", _("declared weight"))
     transporter = _transporter(deal, data.transporter_id)
     consent = _check_allowance(deal, declared)
     manifest = _new_manifest(user, deal, data, declared, transporter.id, consent)
+    manifest.start_key = key
     signing.create(manifest, E.CREATE, user)
     signing.record(manifest, E.SUBMIT, user, data=_submitted(manifest, deal))
     flows.record(manifest)
     tell(manifest, "manifest_submitted", (manifest.transporter_id, manifest.receiver_id))
+    return manifest
+
+
+_STARTED_WITH = db.select(Manifest).where(
+    Manifest.deal_id == db.bindparam("deal_id"), Manifest.start_key == db.bindparam("key")
+)
+
+
+def _replay(manifest: Manifest, deal, data: StartInput) -> Manifest:
+    """The manifest an earlier start with this key made, if this start asks for the same;
+    a key sent again with other values is refused (it cannot mean a second manifest)."""
+    asked = {
+        "declared_kg": data.declared_kg,
+        "transporter_id": data.transporter_id,
+        "packaging": data.packaging.strip() if isinstance(data.packaging, str) else data.packaging,
+        "package_count": data.package_count,
+    }
+    if isinstance(data.waste_name, str) and data.waste_name.strip():
+        asked["waste_name"] = data.waste_name.strip()
+    if any(getattr(manifest, field) != value for field, value in asked.items()):
+        raise Conflict(
+            _(
+                "This request already started manifest %(number)s with other values; "
+                "start another manifest with a new request.",
+                number=manifest.number,
+            ),
+            field="request_key",
+        )
+    manifest.replayed = True
     return manifest
 
 

@@ -43,6 +43,22 @@ def test_parallel_starts_number_their_manifests_without_a_gap(world):
     assert sorted(numbering.parse_number(n).serial for n in numbers) == list(range(1, 21))
 
 
+def test_a_start_sent_in_parallel_with_one_key_makes_one_manifest(world):
+    for run in range(RUNS // 2):
+        t = trip(world, quantity="20", authorise=False)
+        gen, deal_id, carrier = t.generator.id, t.deal.id, t.carrier_id()
+        key = f"retry-key-{run:04d}"
+
+        def start(gen=gen, deal_id=deal_id, carrier=carrier, key=key):
+            data = svc.StartInput(declared_kg=2_000, transporter_id=carrier, request_key=key)
+            return svc.start_manifest(user(gen), deal_id, data).id
+
+        results = in_parallel(*[start for _ in range(4)])
+        assert len(set(ok(results))) == 1 and len(ok(results)) == 4, results
+        made = db.session.scalar(db.select(db.func.count(Manifest.id)).filter_by(deal_id=deal_id))
+        assert made == 1
+
+
 def test_parallel_starts_never_pass_the_deals_quantity(world):
     for _ in range(RUNS // 2):
         t = trip(world, quantity="20", authorise=False)
