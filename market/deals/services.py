@@ -19,6 +19,7 @@ from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.inbox.services import notify
 from market.listings.bidding import close_bidding_if_due, is_sealed, lock_lot
+from market.listings.checks import require_not_suspended
 from market.listings.lifecycle import move_bid, transition
 from market.listings.models import Bid, DemandListing, SupplyListing
 from market.listings.states import BidEvent, BidStatus, ListingEvent
@@ -48,6 +49,11 @@ def accept_bid(user: User, bid_id: int) -> Deal:
     lot = lock_lot(bid.supply_listing_id)
     if lot.enterprise_id != user.enterprise_id:
         raise Forbidden(_("Only the enterprise that posted the lot may accept a bid."))
+    require_not_suspended(user)  # no new deal while suspended (deals under way go on)
+    if bid.enterprise.is_suspended:
+        raise Conflict(
+            _("The bidder is suspended by the park administrator; its bid cannot be accepted.")
+        )
     now = utcnow()
     close_bidding_if_due(lot, now)
     _check_acceptable(lot, bid, now)

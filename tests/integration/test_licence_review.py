@@ -162,6 +162,31 @@ def test_suspension_hides_listings_and_blocks_posting_and_bidding(world):
         licences.reinstate_enterprise(world.admin, world.generator.enterprise_id)
 
 
+def test_no_new_deal_while_either_side_is_suspended(world):
+    from market.deals import services as deals
+    from market.deals.models import Deal
+
+    lot = factories.steel_lot(world.generator)
+    bidder = factories.bidder()
+    bid = factories.bid(bidder, lot, price="2300", quantity="20")
+    db.session.commit()
+    licences.suspend_enterprise(world.admin, world.generator.enterprise_id, "环保检查整改中")
+    db.session.commit()
+    with pytest.raises(Forbidden) as info:
+        deals.accept_bid(world.generator, bid.id)
+    assert "环保检查整改中" in info.value.message
+    db.session.rollback()
+    licences.reinstate_enterprise(world.admin, world.generator.enterprise_id)
+    licences.suspend_enterprise(world.admin, bidder.enterprise_id, "资质复核")
+    db.session.commit()
+    with pytest.raises(Conflict):
+        deals.accept_bid(world.generator, bid.id)
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(Deal.id))) == 0
+    licences.reinstate_enterprise(world.admin, bidder.enterprise_id)
+    assert deals.accept_bid(world.generator, bid.id).bid_id == bid.id
+
+
 def test_a_suspended_enterprises_demand_leaves_the_matching_index(world):
     lot = factories.supply(world.generator)
     bidder = factories.bidder(codes=("900-214-08",))
