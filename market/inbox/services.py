@@ -138,6 +138,20 @@ def _matching_texts(p: dict) -> dict:
                 **p,
             )
         ),
+        "demand_matches": lambda: (
+            _(
+                "%(recycler)s published a demand listing, “%(demand)s”, that matches your lot "
+                "“%(lot)s” well (score %(score)s); you may invite it to bid.",
+                **p,
+            )
+            if not p.get("more")
+            else _(
+                "%(recycler)s published a demand listing, “%(demand)s”, that matches your lot "
+                "“%(lot)s” (score %(score)s) and %(more)s more of your lots well; you may "
+                "invite it to bid.",
+                **p,
+            )
+        ),
         "bid_invited": lambda: _(
             "%(owner)s invites you to bid on “%(lot)s” (%(code)s, %(qty)s).", **p
         ),

@@ -273,6 +273,8 @@ def publish(user: User, listing, today: date | None = None) -> None:
     transition(listing, ListingEvent.PUBLISH, user)
     if isinstance(listing, SupplyListing):
         outreach.tell_matches(listing, today)
+    else:  # the owners of lots it matches well may invite the recycler to bid
+        outreach.tell_lot_owners(listing, today)
 
 
 def withdraw(user: User, listing) -> None:

@@ -90,6 +90,54 @@ def _notify_match(enterprise_id: int, lot: SupplyListing, pairs) -> None:
     )
 
 
+def tell_lot_owners(demand: DemandListing, today: date | None = None) -> list[MatchNotice]:
+    """On publishing an open demand listing: the owner of each well-matching open lot (the
+    park's threshold and top N, as for lots) gets one inbox message naming its best lot,
+    so it may invite the recycler to bid. The pairs are recorded like a lot's notices (for
+    the recycler's digest): a lot × demand listing pair told either way is not told again."""
+    if demand.status != ListingStatus.OPEN:
+        return []
+    today = today or clock.today()
+    row = service.settings_row(demand.enterprise.park_id)
+    settings = service.to_settings(row)
+    ranking = service.rank_supply_for(demand, k=row.notify_top_n, settings=settings, today=today)
+    told = set(
+        db.session.execute(
+            db.select(MatchNotice.supply_listing_id).filter_by(demand_listing_id=demand.id)
+        ).scalars()
+    )
+    fresh = [m for m in ranking.matches if m.score >= row.notify_min_score and m.id not in told]
+    lots = service.load(SupplyListing, [m.id for m in fresh])
+    owners: dict[int, list] = defaultdict(list)
+    for m in fresh:
+        lot = lots.get(m.id)
+        if lot is None or lot.enterprise_id == demand.enterprise_id:
+            continue
+        notice = MatchNotice(
+            supply_listing_id=lot.id,
+            demand_listing_id=demand.id,
+            enterprise_id=demand.enterprise_id,
+            score=min(1.0, max(0.0, m.score)),
+            day=today,
+        )
+        db.session.add(notice)
+        owners[lot.enterprise_id].append((notice, lot))
+    db.session.flush()
+    for owner_id, pairs in owners.items():
+        best, lot = max(pairs, key=lambda p: p[0].score)
+        notify(
+            owner_id,
+            "demand_matches",
+            link=f"/matching/supply/{lot.id}",
+            demand=demand.title,
+            recycler=demand.enterprise.name,
+            lot=lot.title,
+            score=round(best.score * 100),
+            more=len(pairs) - 1,
+        )
+    return [n for pairs in owners.values() for n, _lot in pairs]
+
+
 # Invitations to bid
 
 

@@ -14,6 +14,7 @@ from market.accounts.models import ParkMatchSettings
 from market.extensions import db
 from market.inbox.models import Message
 from market.listings import services as listings
+from market.listings.models import DemandListing
 from market.matching.models import BidInvitation, MatchDigest, MatchNotice
 from market.outreach import services as outreach
 from tests import factories
@@ -146,6 +147,53 @@ def test_a_draft_tells_nobody_until_it_is_published(world, recyclers):
     assert messages(near.enterprise_id, "lot_matches") == []
     listings.publish(world.generator, lot)
     assert len(messages(near.enterprise_id, "lot_matches")) == 1
+
+
+def test_a_new_demand_tells_the_owners_of_matching_lots_once(client, world):
+    lot = factories.steel_lot(world.generator)
+    second = factories.steel_lot(world.generator, title="第二批废钢")
+    oil = factories.supply(world.other)  # waste oil: the steel recycler does not take it
+    db.session.commit()
+    recycler = factories.bidder(codes=("ISW-17-01-01",))  # publishes a steel demand listing
+    db.session.commit()
+    told = messages(world.generator.enterprise_id, "demand_matches")
+    assert len(told) == 1  # one message for the owner's two matching lots
+    params = json.loads(told[0].params)
+    assert params["more"] == 1 and params["recycler"] == recycler.enterprise.name
+    assert told[0].link in (f"/matching/supply/{lot.id}", f"/matching/supply/{second.id}")
+    assert not {"price", "price_fen", "bid", "bids"} & set(params)
+    assert messages(world.other.enterprise_id, "demand_matches") == []
+    assert messages(recycler.enterprise_id, "demand_matches") == []
+    pairs = db.session.execute(
+        db.select(MatchNotice.supply_listing_id).filter_by(enterprise_id=recycler.enterprise_id)
+    ).scalars()
+    assert set(pairs) == {lot.id, second.id} and oil.id not in set(pairs)
+    demand = db.session.scalar(
+        db.select(DemandListing).filter_by(enterprise_id=recycler.enterprise_id)
+    )
+    assert outreach.tell_lot_owners(demand) == []  # every pair told already
+    assert outreach.tell_matches(lot) == []  # and not again from the lot's side
+    login(client, world.generator)
+    english(client)
+    page = text(client.get("/inbox/"))
+    assert "published a demand listing" in page and "you may invite it to bid" in page
+
+
+def test_a_draft_demand_tells_nobody_and_the_threshold_holds(world):
+    settings(notify_min_score=0.99)
+    factories.steel_lot(world.generator)
+    db.session.commit()
+    factories.bidder(codes=("ISW-17-01-01",))
+    db.session.commit()
+    assert messages(world.generator.enterprise_id, "demand_matches") == []
+    db.session.execute(db.delete(ParkMatchSettings))
+    near = factories.bidder(codes=("ISW-17-01-01",))
+    draft = factories.demand(near, publish=False, title="草稿收购")
+    assert outreach.tell_lot_owners(draft) == []
+    listings.publish(near, draft)
+    assert (
+        len(messages(world.generator.enterprise_id, "demand_matches")) == 2
+    )  # its first demand's, then the draft's
 
 
 def test_a_sealed_lots_notice_carries_no_price(client, world, recyclers):
