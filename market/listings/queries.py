@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from market import clock
 from market.accounts.models import Enterprise, User
@@ -271,16 +271,24 @@ def _order(model, sort: str, distance, qty, price):
     return (model.created_at.desc(), model.id.desc())
 
 
+def page_loads(model):
+    """A listing's own page: what the hall card shows, and a lot's code edition."""
+    if model is SupplyListing:
+        return [*_loads(model), joinedload(SupplyListing.edition)]
+    return _loads(model)
+
+
 def _loads(model):
-    # the grade badge reads each enterprise's evaluation in force: loaded with the page,
-    # not one query per row
+    # what a hall card shows, in the page's one query: the enterprise, its park and its
+    # evaluation in force (the grade badge), the lot's code (many-to-one: joined); a
+    # demand's codes come in a second
     common = [
-        selectinload(model.enterprise).options(
-            selectinload(Enterprise.park), selectinload(Enterprise.evaluation_in_force)
+        joinedload(model.enterprise).options(
+            joinedload(Enterprise.park), joinedload(Enterprise.evaluation_in_force)
         )
     ]
     if model is SupplyListing:
-        return [*common, selectinload(SupplyListing.waste_code)]
+        return [*common, joinedload(SupplyListing.waste_code)]
     return [*common, selectinload(DemandListing.codes)]
 
 
@@ -311,7 +319,10 @@ def bids_of(lot_id: int, enterprise_id: int | None = None) -> list[Bid]:
     stmt = (
         db.select(Bid)
         .where(Bid.supply_listing_id == lot_id)
-        .options(selectinload(Bid.enterprise), selectinload(Bid.demand))
+        .options(
+            selectinload(Bid.enterprise).selectinload(Enterprise.evaluation_in_force),
+            selectinload(Bid.demand),
+        )
         .order_by(Bid.price_fen.desc(), Bid.id)
     )
     if enterprise_id is not None:

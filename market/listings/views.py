@@ -45,7 +45,9 @@ MODELS = {"supply": SupplyListing, "demand": DemandListing}
 
 def _load(kind: str, listing_id: int):
     model = MODELS.get(kind) or abort(404)
-    listing = db.session.get(model, listing_id)
+    listing = db.session.scalar(
+        db.select(model).where(model.id == listing_id).options(*queries.page_loads(model))
+    )
     if listing is None:
         abort(404)
     if not queries.can_view(current_user, listing):

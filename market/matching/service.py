@@ -24,7 +24,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from market import clock, notices
 from market.accounts.models import Enterprise, Licence, ParkMatchSettings
@@ -298,7 +298,7 @@ def load(model, ids) -> dict[int, object]:
     rows = db.session.execute(
         db.select(model)
         .where(model.id.in_(list(ids)))
-        .options(selectinload(model.enterprise).selectinload(Enterprise.park))
+        .options(joinedload(model.enterprise).joinedload(Enterprise.park))
     ).scalars()
     return {r.id: r for r in rows}
 
