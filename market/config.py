@@ -83,6 +83,11 @@ class Config:
     # rebuilds it whole (README: "How fresh matches are").
     MATCHING_REFRESH_SECONDS = float(os.environ.get("MARKET_MATCHING_REFRESH_SECONDS", "1"))
     MATCHING_REBUILD_SECONDS = float(os.environ.get("MARKET_MATCHING_REBUILD_SECONDS", "600"))
+    # The trading hall's shared reads (a filter's count and page of ids; the open listings'
+    # coordinates for nearest-first) are kept this long, in Redis when configured, else in
+    # the process; 0 turns the cache off. A listing's change shows at once to every process
+    # with Redis (the change notice), else within this many seconds.
+    HALL_CACHE_SECONDS = float(os.environ.get("MARKET_HALL_CACHE_SECONDS", "5"))
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # suggestions one park administrator may send as facilitator in 24 hours
     FACILITATOR_DAILY_LIMIT = int(os.environ.get("MARKET_FACILITATOR_DAILY_LIMIT", "50"))
@@ -117,3 +122,6 @@ class TestConfig(Config):
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
     RATELIMIT_STORAGE_OPTIONS: dict = {}
     LOG_FORMAT = "plain"
+    # Off: some tests write rows directly (no change notice), which the hall's cache would
+    # hide; tests/functional/test_hall_cache.py turns it on (TEST_HALL_CACHE_SECONDS: all).
+    HALL_CACHE_SECONDS = float(os.environ.get("TEST_HALL_CACHE_SECONDS", "0"))

@@ -3,6 +3,7 @@
 from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from market.clock import BEIJING
 from market.db import fen_to_yuan, tonnes
@@ -50,12 +51,15 @@ def beijing_date(dt) -> str:
     return "—" if dt is None else dt.astimezone(BEIJING).strftime("%Y-%m-%d")
 
 
+ROLE_LABELS = {
+    "generator": _l("Waste generator"),
+    "recycler": _l("Recycler / disposer"),
+    "transporter": _l("Transporter"),
+}
+
+
 def role_label(role: str) -> str:
-    return {
-        "generator": _("Waste generator"),
-        "recycler": _("Recycler / disposer"),
-        "transporter": _("Transporter"),
-    }.get(str(role), str(role))
+    return str(ROLE_LABELS.get(str(role), str(role)))
 
 
 def current_locale() -> str:
@@ -63,32 +67,43 @@ def current_locale() -> str:
     return "en" if get_locale().language == "en" else "zh_CN"
 
 
+BID_STATUS_LABELS = {
+    "active": _l("active"),
+    "withdrawn": _l("withdrawn"),
+    "accepted": _l("accepted"),
+    "rejected": _l("not chosen"),
+    "lapsed": _l("lapsed"),
+    "cancelled": _l("deal cancelled"),
+}
+
+
 def bid_status_label(status: str) -> str:
-    return {
-        "active": _("active"),
-        "withdrawn": _("withdrawn"),
-        "accepted": _("accepted"),
-        "rejected": _("not chosen"),
-        "lapsed": _("lapsed"),
-        "cancelled": _("deal cancelled"),
-    }.get(status, status)
+    return str(BID_STATUS_LABELS.get(status, status))
+
+
+DEAL_STATUS_LABELS = {
+    "made": _l("made"),
+    "cancelled": _l("cancelled"),
+    "completed": _l("completed"),
+}
 
 
 def deal_status_label(status: str) -> str:
-    return {"made": _("made"), "cancelled": _("cancelled"), "completed": _("completed")}.get(
-        status, status
-    )
+    return str(DEAL_STATUS_LABELS.get(status, status))
+
+
+PAYMENT_STATUS_LABELS = {
+    None: _l("no payment (zero amount)"),
+    "pending": _l("awaiting payment"),
+    "authorised": _l("authorised"),
+    "captured": _l("captured"),
+    "cancelled": _l("released"),
+    "failed": _l("refused"),
+}
 
 
 def payment_status_label(status: str | None) -> str:
-    return {
-        None: _("no payment (zero amount)"),
-        "pending": _("awaiting payment"),
-        "authorised": _("authorised"),
-        "captured": _("captured"),
-        "cancelled": _("released"),
-        "failed": _("refused"),
-    }.get(status, status)
+    return str(PAYMENT_STATUS_LABELS.get(status, status))
 
 
 def payment_problem(reason: str | None) -> str:

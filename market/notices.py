@@ -15,11 +15,19 @@ log = logging.getLogger(__name__)
 PENDING = "market.notices.listings"  # in the session's info until its commit
 
 
+_local = {"version": 0}  # this process's own count of listing commits (no Redis needed)
+
+
 def listings_changed() -> None:
     """A change to open listings in this transaction: tell every process once it commits
     (not before: a process told early would re-read before the rows are visible)."""
-    if redis_client() is not None:
-        db.session.info[PENDING] = True
+    db.session.info[PENDING] = True
+
+
+def local_version() -> int:
+    """How many commits that changed listings this process made (the hall's cache without
+    Redis keys on it, so one's own change shows at once)."""
+    return _local["version"]
 
 
 def listings_version() -> int | None:
@@ -52,4 +60,5 @@ def _after_commit(session) -> None:
     # A rolled-back transaction's flag goes with its session (removed after each request
     # or job); at worst a later commit in the same session sends one notice too many.
     if session.info.pop(PENDING, False):
+        _local["version"] += 1
         announce_listings()

@@ -17,6 +17,17 @@ graceful_timeout = 30
 # was replaced every half minute.
 max_requests = 200_000
 max_requests_jitter = 20_000
+
+
+def post_worker_init(worker):
+    """Each worker builds its matching index in a background thread as it starts, not on
+    its first match page (MARKET_MATCHING_WARM=0: on the first ranking, as before)."""
+    if os.environ.get("MARKET_MATCHING_WARM", "1") == "1":
+        from market.matching.service import warm_in_background
+
+        warm_in_background(worker.wsgi)
+
+
 accesslog = None  # the app logs one line per request (market/logs.py), with its request id
 errorlog = "-"
 # One control socket per checkout, so two deployments on one machine do not share one.

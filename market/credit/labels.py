@@ -1,6 +1,7 @@
 """Words for the credit pages: statuses, events, deduction reasons, parts and grades."""
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from market.credit import scoring
 
@@ -72,13 +73,17 @@ def credit_part(name: str) -> str:
     }.get(name, name)
 
 
+GRADE_MEANINGS = {
+    "A": _l("A · trustworthy"),
+    "B": _l("B · good"),
+    "C": _l("C · warning"),
+    "D": _l("D · poor"),
+}
+
+
 def grade_meaning(grade: str | None) -> str:
-    return {
-        "A": _("A · trustworthy"),
-        "B": _("B · good"),
-        "C": _("C · warning"),
-        "D": _("D · poor"),
-    }.get(grade or "", _("ungraded"))
+    """One lookup per call (the hall shows a badge per row)."""
+    return str(GRADE_MEANINGS.get(grade or "") or _("ungraded"))
 
 
 def file_size(n: int) -> str:

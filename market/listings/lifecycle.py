@@ -1,6 +1,7 @@
 """Moving listings and bids along their tables (market.transitions), and their labels."""
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from market.accounts.models import User
 from market.db import utcnow
@@ -59,29 +60,34 @@ def move_bid(bid: Bid, event: BidEvent, actor: User | None) -> None:
     BIDS.move(bid, event, actor)
 
 
+# Translated once per call (the hall shows a status per row): the table holds lazy
+# strings, and only the one asked for is looked up.
+STATUS_LABELS = {
+    ListingStatus.DRAFT: _l("draft"),
+    ListingStatus.OPEN: _l("open"),
+    ListingStatus.AWARDED: _l("awarded"),
+    ListingStatus.CLOSED: _l("closed"),
+    ListingStatus.WITHDRAWN: _l("withdrawn"),
+    ListingStatus.EXPIRED: _l("expired"),
+    ListingStatus.BIDS_CLOSED: _l("bidding closed"),
+}
+
+EVENT_LABELS = {
+    ListingEvent.PUBLISH: _l("published"),
+    ListingEvent.WITHDRAW: _l("withdrawn"),
+    ListingEvent.EXPIRE: _l("expired"),
+    ListingEvent.AWARD: _l("awarded"),
+    ListingEvent.CLOSE: _l("closed"),
+    ListingEvent.CREATE: _l("created"),
+    ListingEvent.CLOSE_BIDDING: _l("bidding closed"),
+    ListingEvent.REOPEN: _l("reopened"),
+    ListingEvent.EXTEND: _l("deadline extended"),
+}
+
+
 def status_label(status: str) -> str:
-    labels = {
-        ListingStatus.DRAFT: _("draft"),
-        ListingStatus.OPEN: _("open"),
-        ListingStatus.AWARDED: _("awarded"),
-        ListingStatus.CLOSED: _("closed"),
-        ListingStatus.WITHDRAWN: _("withdrawn"),
-        ListingStatus.EXPIRED: _("expired"),
-        ListingStatus.BIDS_CLOSED: _("bidding closed"),
-    }
-    return labels.get(status, status)
+    return str(STATUS_LABELS.get(status, status))
 
 
 def event_label(event: str) -> str:
-    labels = {
-        ListingEvent.PUBLISH: _("published"),
-        ListingEvent.WITHDRAW: _("withdrawn"),
-        ListingEvent.EXPIRE: _("expired"),
-        ListingEvent.AWARD: _("awarded"),
-        ListingEvent.CLOSE: _("closed"),
-        ListingEvent.CREATE: _("created"),
-        ListingEvent.CLOSE_BIDDING: _("bidding closed"),
-        ListingEvent.REOPEN: _("reopened"),
-        ListingEvent.EXTEND: _("deadline extended"),
-    }
-    return labels.get(event, event)
+    return str(EVENT_LABELS.get(event, event))

@@ -1,12 +1,13 @@
 """Reads: who may see a listing, the filtered, paginated browse, and what each viewer may
 see of a lot's bids."""
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from market import clock
 from market.accounts.models import Enterprise, User
@@ -17,6 +18,7 @@ from market.catalog.services import search_codes
 from market.db import utcnow, yuan_to_fen
 from market.extensions import db
 from market.geo import haversine_km
+from market.listings import hall_cache
 from market.listings.bidding import is_sealed, refusals
 from market.listings.models import Bid, DemandListing, SupplyListing
 from market.listings.states import BidStatus, ListingStatus
@@ -118,12 +120,34 @@ def browse(
     """Filtered listings; with match_scores (supply id → best score) ordered by match.
     `user` None is an anonymous visitor: no "mine", no distance."""
     model = SupplyListing if f.kind == "supply" else DemandListing
-    qty = model.quantity_kg if model is SupplyListing else model.remaining_capacity_kg
-    price = model.asking_price_fen if model is SupplyListing else model.price_offered_fen
-    stmt = db.select(model).join(Enterprise, model.enterprise_id == Enterprise.id)
     enterprise = user.enterprise if user is not None else None
-    if f.mine and enterprise is not None:
-        stmt = stmt.where(model.enterprise_id == user.enterprise_id)
+    mine = f.mine and enterprise is not None
+    if match_scores is None and not mine and hall_cache.enabled():
+        return _cached_page(model, enterprise, f, per_page)
+    stmt = _filtered(model, enterprise, f, mine)
+    distance = distance_expr(model, enterprise.lat, enterprise.lon) if enterprise else None
+    if distance is not None and f.within_km:
+        stmt = stmt.where(distance <= f.within_km)
+    if match_scores is not None:
+        stmt = stmt.options(*_loads(model)).where(model.id.in_(list(match_scores)))
+        rows = db.session.execute(stmt).scalars().all()
+        rows.sort(key=lambda r: (-match_scores[r.id], r.id))
+        return ListPage(rows, max(1, f.page), per_page)
+    order = _order(model, f.sort, distance, *_qty_price(model))
+    return _page_by_ids(model, stmt, order, max(1, f.page), per_page)
+
+
+def _qty_price(model):
+    if model is SupplyListing:
+        return SupplyListing.quantity_kg, SupplyListing.asking_price_fen
+    return DemandListing.remaining_capacity_kg, DemandListing.price_offered_fen
+
+
+def _filtered(model, enterprise: Enterprise | None, f: BrowseFilter, mine: bool):
+    """The filter's listings, without the distance limit (it needs the viewer's site)."""
+    stmt = db.select(model).join(Enterprise, model.enterprise_id == Enterprise.id)
+    if mine:
+        stmt = stmt.where(model.enterprise_id == enterprise.id)
     else:
         stmt = stmt.where(
             model.status == ListingStatus.OPEN,
@@ -137,18 +161,16 @@ def browse(
         stmt = stmt.where(_hazard_condition(model, f.hazardous == "yes"))
     if f.park_id:
         stmt = stmt.where(Enterprise.park_id == f.park_id)
-    stmt = _ranges(stmt, qty, price, f)
-    origin = enterprise
-    distance = distance_expr(model, origin.lat, origin.lon) if origin else None
-    if distance is not None and f.within_km:
-        stmt = stmt.where(distance <= f.within_km)
-    if match_scores is not None:
-        stmt = stmt.options(*_loads(model)).where(model.id.in_(list(match_scores)))
-        rows = db.session.execute(stmt).scalars().all()
-        rows.sort(key=lambda r: (-match_scores[r.id], r.id))
-        return ListPage(rows, max(1, f.page), per_page)
-    order = _order(model, f.sort, distance, qty, price)
-    return _page_by_ids(model, stmt, order, max(1, f.page), per_page)
+    return _ranges(stmt, *_qty_price(model), f)
+
+
+def _count_and_ids(model, stmt, order, page: int, per_page: int) -> tuple[int, list[int]]:
+    ids_stmt = stmt.with_only_columns(model.id)
+    total = db.session.scalar(db.select(func.count()).select_from(ids_stmt.subquery()))
+    ids = db.session.scalars(
+        ids_stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return total, list(ids)
 
 
 def _page_by_ids(model, stmt, order, page: int, per_page: int) -> "ListPage":
@@ -156,16 +178,75 @@ def _page_by_ids(model, stmt, order, page: int, per_page: int) -> "ListPage":
     ordering every open listing with all its columns (to keep 20) was most of the hall's
     time; the ids alone come from the open listings' index (migration 0017), which carries
     what the filters and the distance read (docs/benchmarks.md, "Load test")."""
-    ids_stmt = stmt.with_only_columns(model.id)
-    total = db.session.scalar(db.select(func.count()).select_from(ids_stmt.subquery()))
-    ids = db.session.scalars(
-        ids_stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    rows = {}
-    if ids:
-        loaded = db.select(model).where(model.id.in_(ids)).options(*_loads(model))
-        rows = {row.id: row for row in db.session.scalars(loaded)}
-    return ListPage.of_page([rows[i] for i in ids if i in rows], page, per_page, total)
+    total, ids = _count_and_ids(model, stmt, order, page, per_page)
+    return ListPage.of_page(_rows_of(model, ids), page, per_page, total)
+
+
+def _rows_of(model, ids: list[int]) -> list:
+    if not ids:
+        return []
+    loaded = db.select(model).where(model.id.in_(ids)).options(*_loads(model))
+    rows = {row.id: row for row in db.session.scalars(loaded)}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _cached_page(model, enterprise: Enterprise | None, f: BrowseFilter, per_page: int):
+    """The hall through market.listings.hall_cache: the ids (and count) the filter gives
+    everyone come from the cache; the rows are read fresh, and a listing that stopped
+    being open since is left out (its count catches up within HALL_CACHE_SECONDS)."""
+    page = max(1, f.page)
+    nearest = f.sort == "distance" and enterprise is not None
+    parts = _cache_key(f, enterprise, per_page, nearest)
+    if nearest:  # the order is the viewer's own: cache the places, order them here
+        raw = hall_cache.fetch(parts, lambda: _places(model, enterprise, f))
+        total, ids = hall_cache.nearest(
+            hall_cache.unpack_places(raw),
+            enterprise.lat,
+            enterprise.lon,
+            f.within_km,
+            page,
+            per_page,
+        )
+    else:
+        raw = hall_cache.fetch((*parts, page), lambda: _ids(model, enterprise, f, page, per_page))
+        total, ids = hall_cache.unpack_ids(raw)
+    today = clock.today()
+    rows = [
+        row
+        for row in _rows_of(model, ids)
+        if row.status == ListingStatus.OPEN
+        and row.available_until >= today
+        and row.enterprise.status == EnterpriseStatus.ACTIVE
+    ]
+    return ListPage.of_page(rows, page, per_page, total)
+
+
+def _cache_key(f: BrowseFilter, enterprise, per_page: int, nearest: bool) -> tuple:
+    """Everything the filter's SQL reads: the code's meaning depends on the viewer's park
+    (the names a park uses), a distance limit or order on the viewer's site."""
+    park = enterprise.park_id if enterprise is not None and f.code else None
+    site = (enterprise.lat, enterprise.lon) if enterprise and f.within_km and not nearest else None
+    sort = "distance" if nearest else (f.sort if f.sort != "distance" else "newest")
+    filters = (f.kind, (f.code or "").strip(), park, f.hazardous, f.park_id, f.min_t, f.max_t)
+    described = repr((*filters, f.min_price, f.max_price, f.within_km if site else None, site))
+    digest = hashlib.sha1(described.encode()).hexdigest()
+    return (f.kind, sort, clock.today().isoformat(), digest, per_page)
+
+
+def _places(model, enterprise, f: BrowseFilter) -> bytes:
+    stmt = _filtered(model, enterprise, f, mine=False)
+    return hall_cache.pack_places(
+        db.session.execute(stmt.with_only_columns(model.id, model.lat, model.lon)).all()
+    )
+
+
+def _ids(model, enterprise, f: BrowseFilter, page: int, per_page: int) -> bytes:
+    stmt = _filtered(model, enterprise, f, mine=False)
+    distance = distance_expr(model, enterprise.lat, enterprise.lon) if enterprise else None
+    if distance is not None and f.within_km:
+        stmt = stmt.where(distance <= f.within_km)
+    order = _order(model, f.sort, None, *_qty_price(model))
+    return hall_cache.pack_ids(*_count_and_ids(model, stmt, order, page, per_page))
 
 
 def _ranges(stmt, qty, price, f: BrowseFilter):
@@ -190,16 +271,24 @@ def _order(model, sort: str, distance, qty, price):
     return (model.created_at.desc(), model.id.desc())
 
 
+def page_loads(model):
+    """A listing's own page: what the hall card shows, and a lot's code edition."""
+    if model is SupplyListing:
+        return [*_loads(model), joinedload(SupplyListing.edition)]
+    return _loads(model)
+
+
 def _loads(model):
-    # the grade badge reads each enterprise's evaluation in force: loaded with the page,
-    # not one query per row
+    # what a hall card shows, in the page's one query: the enterprise, its park and its
+    # evaluation in force (the grade badge), the lot's code (many-to-one: joined); a
+    # demand's codes come in a second
     common = [
-        selectinload(model.enterprise).options(
-            selectinload(Enterprise.park), selectinload(Enterprise.evaluation_in_force)
+        joinedload(model.enterprise).options(
+            joinedload(Enterprise.park), joinedload(Enterprise.evaluation_in_force)
         )
     ]
     if model is SupplyListing:
-        return [*common, selectinload(SupplyListing.waste_code)]
+        return [*common, joinedload(SupplyListing.waste_code)]
     return [*common, selectinload(DemandListing.codes)]
 
 
@@ -230,7 +319,10 @@ def bids_of(lot_id: int, enterprise_id: int | None = None) -> list[Bid]:
     stmt = (
         db.select(Bid)
         .where(Bid.supply_listing_id == lot_id)
-        .options(selectinload(Bid.enterprise), selectinload(Bid.demand))
+        .options(
+            selectinload(Bid.enterprise).selectinload(Enterprise.evaluation_in_force),
+            selectinload(Bid.demand),
+        )
         .order_by(Bid.price_fen.desc(), Bid.id)
     )
     if enterprise_id is not None:

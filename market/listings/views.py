@@ -45,7 +45,9 @@ MODELS = {"supply": SupplyListing, "demand": DemandListing}
 
 def _load(kind: str, listing_id: int):
     model = MODELS.get(kind) or abort(404)
-    listing = db.session.get(model, listing_id)
+    listing = db.session.scalar(
+        db.select(model).where(model.id == listing_id).options(*queries.page_loads(model))
+    )
     if listing is None:
         abort(404)
     if not queries.can_view(current_user, listing):
@@ -113,10 +115,14 @@ def best_match_scores(user) -> dict[int, float]:
 def detail(kind: str, listing_id: int):
     listing = _load(kind, listing_id)
     # The checks on access, before the history is read, so it shows what they did.
+    before = listing.status
     services.expire_if_due(listing)
     if kind == "supply":
         close_bidding_if_due(listing)
-    db.session.commit()
+    if listing.status != before:
+        # only then: a commit expires every loaded row, and the page would read the
+        # listing, its enterprise and the user again
+        db.session.commit()
     return listing_page(kind, listing)
 
 
@@ -140,7 +146,8 @@ def listing_page(
     mine = current_user.enterprise_id == listing.enterprise_id
     bids = None
     if kind == "supply":
-        bids, form = queries.bid_view(listing, current_user), form or bid_form(listing)
+        bids = queries.bid_view(listing, current_user)
+        form = form or bid_form(listing, best=bids.best_fen)
     return render_template(
         "listings/detail.html",
         listing=listing,
@@ -159,10 +166,15 @@ def listing_page(
     ), status
 
 
-def bid_form(lot: SupplyListing) -> BidForm:
-    """Pre-filled: the whole lot, at just above the best price (or the asking price)."""
+_ASK = object()
+
+
+def bid_form(lot: SupplyListing, best=_ASK) -> BidForm:
+    """Pre-filled: the whole lot, at just above the best price (or the asking price);
+    `best`: the open lot's best price when the caller has it already (the bid view)."""
     form = BidForm(formdata=None)
-    best = best_price(lot.id) if lot.bidding_mode == "open" else None
+    if best is _ASK:
+        best = best_price(lot.id) if lot.bidding_mode == "open" else None
     form.price_yuan.data = fen_to_yuan(best + 100 if best is not None else lot.asking_price_fen)
     form.quantity_t.data = tonnes(lot.quantity_kg)
     return form

@@ -16,6 +16,7 @@ which each ranking compares with the one its index last read, and the refresh th
 re-reads the listings of every enterprise whose evaluation changed since the last read.
 """
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from market import clock, notices
 from market.accounts.models import Enterprise, Licence, ParkMatchSettings
@@ -138,6 +139,7 @@ class _State:
     notice: int | None = None  # the listing change notices it last read (None: no Redis)
 
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _states: dict[str, _State] = {}
 
@@ -205,6 +207,26 @@ def _state(today: date) -> _State:
             if state.dirty or moved:
                 _refresh(state, today, grades, notice)
         return state
+
+
+def warm_in_background(app) -> threading.Thread:
+    """Build this process's index now, in a thread of its own, so that no request waits
+    for it: a worker's first ranking at a million listings took 10-70 s
+    (docs/benchmarks.md, "Load test"). A ranking asked for meanwhile waits for this build
+    (the lock) instead of starting its own."""
+
+    def build() -> None:
+        with app.app_context():
+            try:
+                _state(clock.today())
+            except Exception:  # the first ranking builds it instead, as without warming
+                log.exception("matching index warm-up failed")
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=build, name="matching-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def mark_dirty() -> None:
@@ -276,7 +298,7 @@ def load(model, ids) -> dict[int, object]:
     rows = db.session.execute(
         db.select(model)
         .where(model.id.in_(list(ids)))
-        .options(selectinload(model.enterprise).selectinload(Enterprise.park))
+        .options(joinedload(model.enterprise).joinedload(Enterprise.park))
     ).scalars()
     return {r.id: r for r in rows}
 

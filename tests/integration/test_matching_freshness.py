@@ -212,3 +212,15 @@ def test_with_redis_unreachable_the_index_polls_as_without_it(world, intervals, 
     assert ids(lot) == []
     _other_worker_opens(draft.id)
     assert ids(lot) == [draft.id]
+
+
+def test_a_worker_builds_its_index_in_the_background_as_it_starts(app, world):
+    lot = factories.supply(world.generator, waste_code="ISW-17-01-01")
+    demand = factories.demand(world.recycler)
+    db.session.commit()
+    service.reset()
+    service.warm_in_background(app).join(timeout=60)
+    assert len(service._states) == 1
+    built = next(iter(service._states.values())).built_at
+    assert ids(lot) == [demand.id]  # the warmed index answers; nothing was built again
+    assert next(iter(service._states.values())).built_at == built
