@@ -11,6 +11,12 @@ worker_class = "gthread"
 threads = int(os.environ.get("MARKET_WEB_THREADS", "4"))
 timeout = 60
 graceful_timeout = 30
+# How long an idle client connection stays open (gunicorn's default is 2 s). Longer than a
+# load balancer's or a client's idle pool timeout (60 s is common), so the server never
+# closes a connection just as the other side reuses it for a POST, which then fails with
+# "connection closed" and no answer (the load test saw this after a user's pause). gthread
+# keeps idle connections in its poller, not in a thread.
+keepalive = int(os.environ.get("MARKET_WEB_KEEPALIVE", "75"))
 # Recycle a worker now and then, with jitter so not all at once — but rarely: a new worker
 # builds its matching index on its first ranking (tens of seconds at a million listings,
 # docs/benchmarks.md "Load test"), and at 5,000 requests a worker serving 150 requests/s
