@@ -60,19 +60,24 @@ def tell_matches(lot: SupplyListing, today: date | None = None) -> list[MatchNot
         demand = demands.get(m.id)
         if demand is None or demand.enterprise_id == lot.enterprise_id:
             continue
-        notice = MatchNotice(
-            supply_listing_id=lot.id,
-            demand_listing_id=demand.id,
-            enterprise_id=demand.enterprise_id,
-            score=min(1.0, max(0.0, m.score)),
-            day=today,
-        )
-        db.session.add(notice)
-        notices[demand.enterprise_id].append((notice, demand))
+        notices[demand.enterprise_id].append((_record_pair(lot, demand, m.score, today), demand))
     db.session.flush()
     for enterprise_id, pairs in notices.items():
         _notify_match(enterprise_id, lot, pairs)
     return [n for pairs in notices.values() for n, _d in pairs]
+
+
+def _record_pair(lot, demand, score: float, today: date) -> MatchNotice:
+    """A lot × demand listing pair told (either way), for the recycler's digest."""
+    notice = MatchNotice(
+        supply_listing_id=lot.id,
+        demand_listing_id=demand.id,
+        enterprise_id=demand.enterprise_id,
+        score=min(1.0, max(0.0, score)),
+        day=today,
+    )
+    db.session.add(notice)
+    return notice
 
 
 def _notify_match(enterprise_id: int, lot: SupplyListing, pairs) -> None:
@@ -113,15 +118,7 @@ def tell_lot_owners(demand: DemandListing, today: date | None = None) -> list[Ma
         lot = lots.get(m.id)
         if lot is None or lot.enterprise_id == demand.enterprise_id:
             continue
-        notice = MatchNotice(
-            supply_listing_id=lot.id,
-            demand_listing_id=demand.id,
-            enterprise_id=demand.enterprise_id,
-            score=min(1.0, max(0.0, m.score)),
-            day=today,
-        )
-        db.session.add(notice)
-        owners[lot.enterprise_id].append((notice, lot))
+        owners[lot.enterprise_id].append((_record_pair(lot, demand, m.score, today), lot))
     db.session.flush()
     for owner_id, pairs in owners.items():
         best, lot = max(pairs, key=lambda p: p[0].score)
