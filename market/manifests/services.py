@@ -131,7 +131,7 @@ def start_manifest(user: User, deal_id: int, data: StartInput) -> Manifest:
     if key is not None:  # the deal's lock orders two tries with one key: the second sees the first
         earlier = db.session.execute(_STARTED_WITH, {"deal_id": deal.id, "key": key}).scalar()
         if earlier is not None:
-            return _replay(earlier, deal, data)
+            return _replay(earlier, data)
     if deal.status != "made":
         raise Conflict(_("Manifests can be started only for a deal that is under way."))
     declared = checks.weight(data.declared_kg, "declared_kg", _("declared weight"))
@@ -151,7 +151,7 @@ _STARTED_WITH = db.select(Manifest).where(
 )
 
 
-def _replay(manifest: Manifest, deal, data: StartInput) -> Manifest:
+def _replay(manifest: Manifest, data: StartInput) -> Manifest:
     """The manifest an earlier start with this key made, if this start asks for the same;
     a key sent again with other values is refused (it cannot mean a second manifest)."""
     asked = {
