@@ -124,10 +124,7 @@ def browse(
     mine = f.mine and enterprise is not None
     if match_scores is None and not mine and hall_cache.enabled():
         return _cached_page(model, enterprise, f, per_page)
-    stmt = _filtered(model, enterprise, f, mine)
-    distance = distance_expr(model, enterprise.lat, enterprise.lon) if enterprise else None
-    if distance is not None and f.within_km:
-        stmt = stmt.where(distance <= f.within_km)
+    stmt, distance = _within(_filtered(model, enterprise, f, mine), model, enterprise, f)
     if match_scores is not None:
         stmt = stmt.options(*_loads(model)).where(model.id.in_(list(match_scores)))
         rows = db.session.execute(stmt).scalars().all()
@@ -135,6 +132,15 @@ def browse(
         return ListPage(rows, max(1, f.page), per_page)
     order = _order(model, f.sort, distance, *_qty_price(model))
     return _page_by_ids(model, stmt, order, max(1, f.page), per_page)
+
+
+def _within(stmt, model, enterprise: Enterprise | None, f: BrowseFilter):
+    """The statement limited to the filter's distance from the viewer's site, and that
+    distance as SQL (None for an anonymous visitor)."""
+    distance = distance_expr(model, enterprise.lat, enterprise.lon) if enterprise else None
+    if distance is not None and f.within_km:
+        stmt = stmt.where(distance <= f.within_km)
+    return stmt, distance
 
 
 def _qty_price(model):
@@ -241,10 +247,7 @@ def _places(model, enterprise, f: BrowseFilter) -> bytes:
 
 
 def _ids(model, enterprise, f: BrowseFilter, page: int, per_page: int) -> bytes:
-    stmt = _filtered(model, enterprise, f, mine=False)
-    distance = distance_expr(model, enterprise.lat, enterprise.lon) if enterprise else None
-    if distance is not None and f.within_km:
-        stmt = stmt.where(distance <= f.within_km)
+    stmt, _distance = _within(_filtered(model, enterprise, f, mine=False), model, enterprise, f)
     order = _order(model, f.sort, None, *_qty_price(model))
     return hall_cache.pack_ids(*_count_and_ids(model, stmt, order, page, per_page))
 

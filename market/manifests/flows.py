@@ -167,10 +167,10 @@ def _increment_by_generator(values: list[dict], session: Session) -> None:
     connection.execute(_upsert(connection.dialect.name), values)
 
 
-def _increment(values: list[dict], session: Session | None = None) -> None:
+def _increment(values: list[dict]) -> None:
     """One INSERT … ON CONFLICT DO UPDATE adding the counts; callers pass rows in key
     order, so two transactions lock the same rows in the same order."""
-    session = session or db.session()
+    session = db.session()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(ParkFlowSummary).values(values)
     table = ParkFlowSummary.__table__
