@@ -3,7 +3,7 @@ history and versions, a deal's totals, the public token lookup and the chain che
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
 from market import clock
@@ -86,6 +86,28 @@ def awaiting(user: User) -> list[Manifest]:
         .order_by(Manifest.receipt_due_on.is_(None), Manifest.receipt_due_on, Manifest.id)
     )
     return list(db.session.scalars(stmt))
+
+
+def menu_counts(user: User) -> dict[str, int]:
+    """For the menu, in one small aggregate: what waits on the user's enterprise
+    (`awaiting`, as awaiting() lists it), and as transporter the pickups to sign and
+    everything not yet delivered (`pickups`, `carrying`, as transporter_queue() lists it)."""
+    eid = getattr(user, "enterprise_id", None)
+    if eid is None:
+        return {"awaiting": 0, "pickups": 0, "carrying": 0}
+    pickup = (Manifest.transporter_id == eid) & (Manifest.status == S.SUBMITTED)
+    receipt = (Manifest.receiver_id == eid) & (Manifest.status == S.IN_TRANSIT)
+    carrying = Manifest.transporter_id == eid
+    stmt = db.select(
+        func.count().filter(pickup | receipt),
+        func.count().filter(pickup),
+        func.count().filter(carrying),
+    ).where(
+        or_(Manifest.transporter_id == eid, Manifest.receiver_id == eid),
+        Manifest.status.in_(OPEN),
+    )
+    awaiting, pickups, carried = db.session.execute(stmt).one()
+    return {"awaiting": awaiting, "pickups": pickups, "carrying": carried}
 
 
 def transporter_queue(user: User) -> list[Manifest]:

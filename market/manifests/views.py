@@ -51,14 +51,12 @@ for _name, _filter in labels.FILTERS.items():
 
 @bp.app_template_global()
 def manifest_counts() -> dict[str, int]:
-    """What waits on the signed-in user's enterprise, for the menu (two small queries)."""
+    """What waits on the signed-in user's enterprise, for the menu (one count query)."""
     if not getattr(current_user, "is_authenticated", False) or current_user.enterprise is None:
         return {}
-    counts = {"awaiting": len(queries.awaiting(current_user))}
-    if current_user.has_role(Role.TRANSPORTER) or current_user.has_role(Role.RECYCLER):
-        queue = queries.transporter_queue(current_user)
-        counts["pickups"] = sum(m.status == S.SUBMITTED for m in queue)
-        counts["carrying"] = len(queue)
+    counts = queries.menu_counts(current_user)
+    if not (current_user.has_role(Role.TRANSPORTER) or current_user.has_role(Role.RECYCLER)):
+        del counts["pickups"], counts["carrying"]
     return counts
 
 
