@@ -41,6 +41,10 @@ class LiveIndex:
         self._writing = threading.Lock()
         self._delta: dict[int, object] = {}
         self.rebuilds = 0
+        # enterprise id -> the ids of its live listings; each value replaced whole, never
+        # changed in place, so a reader on another thread sees one set or the next
+        self._owned: dict[int, frozenset[int]] = {}
+        self._own(self.items.values(), set())
         main = self.build(list(self.items.values()), self.vocab)
         self.snapshot = Snapshot(main, self.build([], self.vocab), False)
 
@@ -61,18 +65,42 @@ class LiveIndex:
             return
         with self._writing:
             touched = [item.id for item in upserts] + list(removed_ids)
+            owners = set()
             for i in removed_ids:
-                self.items.pop(i, None)
+                gone = self.items.pop(i, None)
+                if gone is not None:
+                    owners.add(gone.enterprise_id)
                 self._delta.pop(i, None)
             for item in upserts:
                 self.items[item.id] = item
                 self._delta[item.id] = item
+            self._own(upserts, owners)
             if len(self._delta) > max(self.min_delta, self.rebuild_share * len(self.items)):
                 self._rebuild()
                 return
             main = self.snapshot.main.without(touched)
             delta = self.build(list(self._delta.values()), self.vocab)
             self.snapshot = Snapshot(main, delta, bool(self._delta))
+
+    def owned_by(self, enterprise_id: int) -> list:
+        """One enterprise's live listings (a copy: safe while another thread applies)."""
+        items = self.items
+        found = (items.get(i) for i in self._owned.get(enterprise_id, ()))
+        return sorted((x for x in found if x is not None), key=lambda x: x.id)
+
+    def _own(self, upserts, owners: set) -> None:
+        """Brings the owner map up to date for the upserted listings' enterprises and
+        `owners` (those of removed listings)."""
+        added: dict[int, set[int]] = {}
+        for item in upserts:
+            added.setdefault(item.enterprise_id, set()).add(item.id)
+        for owner in owners | added.keys():
+            ids = self._owned.get(owner, frozenset()) | added.get(owner, set())
+            kept = frozenset(i for i in ids if i in self.items)
+            if kept:
+                self._owned[owner] = kept
+            else:
+                self._owned.pop(owner, None)
 
     def rebuild(self) -> None:
         with self._writing:

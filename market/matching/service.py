@@ -189,17 +189,28 @@ def _changed_elsewhere(state: _State, notice: int | None, now: float, every: flo
     return now - state.checked_at >= every
 
 
+def _state_if_built(today: date) -> _State | None:
+    """This process's index brought up to date, if one is built and due for no rebuild
+    (a rebuild takes seconds at a million listings); else None."""
+    state = _states.get(db.engine.url.render_as_string())
+    if state is None or _due(state, today, time.monotonic()):
+        return None
+    return _state(today)
+
+
+def _due(state: _State, today: date, now: float) -> bool:
+    return (
+        state.day != today or now - state.built_at >= current_app.config["MATCHING_REBUILD_SECONDS"]
+    )
+
+
 def _state(today: date) -> _State:
     config = current_app.config
     key = db.engine.url.render_as_string()
     with _lock:
         state = _states.get(key)
         now = time.monotonic()
-        if (
-            state is None
-            or state.day != today
-            or now - state.built_at >= config["MATCHING_REBUILD_SECONDS"]
-        ):
+        if state is None or _due(state, today, now):
             state = _states[key] = _build(today)
             _settle(state)
         else:
@@ -361,14 +372,13 @@ def rank_own_demand(
     from market.matching.reference import ranking
 
     today = today or clock.today()
-    rows = _demand_rows(
-        (DemandListing.enterprise_id == enterprise_id) & _open(DemandListing, today)
-    )
+    state = _state_if_built(today)
+    if state is not None:  # the index already holds them, as fresh as its rankings
+        demands = state.demand.owned_by(enterprise_id)
+    else:  # no index in this process yet: not worth building one for this
+        rows = _demand_rows(
+            (DemandListing.enterprise_id == enterprise_id) & _open(DemandListing, today)
+        )
+        demands = [demand_of(r, today) for r in rows]
     settings = settings_for(listing.enterprise.park_id)
-    return ranking(
-        supply_of(listing, today),
-        [demand_of(r, today) for r in rows],
-        settings,
-        today,
-        k=max(1, len(rows)),
-    )
+    return ranking(supply_of(listing, today), demands, settings, today, k=max(1, len(demands)))

@@ -168,6 +168,23 @@ def test_live_index_sees_opened_changed_and_closed_listings():
     assert live.rebuilds == 1 and len(live) == 4
 
 
+def test_live_index_knows_each_enterprises_listings_through_changes():
+    """owned_by answers a recycler's own open demands (the lot page's bid check) from the
+    index: opened, changed, closed and rebuilt, one enterprise's never another's."""
+    live = LiveIndex.for_demand(
+        [demand(1, enterprise=7), demand(2, enterprise=7), demand(3, enterprise=8)], min_delta=2
+    )
+    assert [d.id for d in live.owned_by(7)] == [1, 2] and live.owned_by(9) == []
+    live.apply([demand(4, enterprise=7), demand(2, km=9, enterprise=7)], [1])
+    assert [d.id for d in live.owned_by(7)] == [2, 4]
+    assert live.owned_by(7)[0].lat == north_of(9)[0]  # the changed listing, not the old one
+    live.apply([], [3])
+    assert live.owned_by(8) == [] and 8 not in live._owned
+    live.apply([demand(5, enterprise=8), demand(6, enterprise=8)], [2])  # rebuilt
+    assert live.rebuilds == 1
+    assert [d.id for d in live.owned_by(7)] == [4] and [d.id for d in live.owned_by(8)] == [5, 6]
+
+
 def test_the_core_imports_no_flask_and_no_database():
     code = (
         "import sys, market.matching.index, market.matching.live, "
