@@ -133,6 +133,9 @@ def main(argv=None) -> int:
     app = create_app()
     with app.app_context():
         statements = Statements(db.engine)
+        from market.matching import service
+
+        service.warm_in_background(app).join()  # as each gunicorn worker does at start
     clients = signed_in(app, world)
     chosen = pages(world, random.Random(7))
     print(f"{'page':14} {'ms':>7} {'SQL':>5}")
