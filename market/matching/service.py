@@ -10,7 +10,8 @@ the last read minus a 60 s margin. With Redis (MARKET_REDIS_URL) the re-read wai
 a change notice instead of the interval (market.notices): the committing process
 announces after its commit, and the next ranking anywhere re-reads at once. A
 transaction that commits more than 60 s after it stamped updated_at is picked up by
-the full rebuild every MATCHING_REBUILD_SECONDS (default 600 s). A credit grade
+the full rebuild every MATCHING_REBUILD_SECONDS (default 600 s; built on a thread beside
+the live index, which serves until the new one is ready). A credit grade
 change is seen at once in every worker: it raises the grade version (market.credit),
 which each ranking compares with the one its index last read, and the refresh then
 re-reads the listings of every enterprise whose evaluation changed since the last read.
@@ -144,6 +145,7 @@ class _State:
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _states: dict[str, _State] = {}
+_rebuilds: dict[str, threading.Thread] = {}  # the rebuild under way per database
 
 
 def _build(today: date) -> _State:
@@ -197,18 +199,12 @@ def _changed_elsewhere(state: _State, notice: int | None, now: float, every: flo
 
 
 def _state_if_built(today: date) -> _State | None:
-    """This process's index brought up to date, if one is built and due for no rebuild
-    (a rebuild takes seconds at a million listings); else None."""
+    """This process's index brought up to date, if one is built for today; else None (a
+    build takes seconds at a million listings)."""
     state = _states.get(db.engine.url.render_as_string())
-    if state is None or _due(state, today, time.monotonic()):
+    if state is None or state.day != today:
         return None
     return _state(today)
-
-
-def _due(state: _State, today: date, now: float) -> bool:
-    return (
-        state.day != today or now - state.built_at >= current_app.config["MATCHING_REBUILD_SECONDS"]
-    )
 
 
 def _state(today: date) -> _State:
@@ -217,17 +213,50 @@ def _state(today: date) -> _State:
     with _lock:
         state = _states.get(key)
         now = time.monotonic()
-        if state is None or _due(state, today, now):
+        if state is None or state.day != today:
             state = _states[key] = _build(today)
             _settle(state)
-        else:
-            grades = credit_queries.grade_version()  # read before the listings it covers
-            notice = notices.listings_version()
-            every = config["MATCHING_REFRESH_SECONDS"]
-            moved = grades != state.grades or _changed_elsewhere(state, notice, now, every)
-            if state.dirty or moved:
-                _refresh(state, today, grades, notice)
+            return state
+        if now - state.built_at >= config["MATCHING_REBUILD_SECONDS"]:
+            _rebuild_beside(key, today)
+        grades = credit_queries.grade_version()  # read before the listings it covers
+        notice = notices.listings_version()
+        every = config["MATCHING_REFRESH_SECONDS"]
+        moved = grades != state.grades or _changed_elsewhere(state, notice, now, every)
+        if state.dirty or moved:
+            _refresh(state, today, grades, notice)
         return state
+
+
+def _rebuild_beside(key: str, today: date) -> None:
+    """The periodic full rebuild, on a thread of its own while rankings go on with the
+    index they have (with _lock held throughout, every ranking of the worker waited the
+    seven seconds a million listings take). The new index replaces the old one when done
+    and re-reads, on its next ranking, what changed while it was built. One at a time."""
+    if key in _rebuilds:
+        return
+    app = current_app._get_current_object()
+
+    def rebuild() -> None:
+        try:
+            with app.app_context():
+                try:
+                    fresh = _build(today)
+                    fresh.dirty = True  # changes made meanwhile in this process
+                    with _lock:
+                        if key in _states and _states[key].day == today:
+                            _states[key] = fresh
+                    _settle(fresh)
+                finally:
+                    db.session.remove()
+        except Exception:  # the old index serves on; the next ranking tries again
+            log.exception("matching index rebuild failed")
+        finally:
+            _rebuilds.pop(key, None)
+
+    _rebuilds[key] = thread = threading.Thread(target=rebuild, name="matching-rebuild")
+    thread.daemon = True
+    thread.start()
 
 
 def _settle(state: _State) -> None:
