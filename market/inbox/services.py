@@ -237,12 +237,18 @@ def _unseen(user):
     return addressed_to(user) & ~seen
 
 
-def unread_count(user) -> int:
-    """Messages to the user's enterprise (or park, for an administrator) that this user
-    has not seen."""
+def unread_select(user):
+    """The count of messages to the user's enterprise (or park, for an administrator) that
+    this user has not seen, as a select (the menu runs it with its other counts); None for
+    a user nothing is addressed to."""
     if user is None or (user.enterprise_id is None and user.admin_park_id is None):
-        return 0
-    return db.session.scalar(db.select(db.func.count(Message.id)).where(_unseen(user))) or 0
+        return None
+    return db.select(db.func.count(Message.id)).where(_unseen(user))
+
+
+def unread_count(user) -> int:
+    stmt = unread_select(user)
+    return 0 if stmt is None else db.session.scalar(stmt) or 0
 
 
 def unseen_ids(user, message_ids: list[int]) -> set[int]:

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from market import menu
 from market.accounts.auth import member_required
 from market.accounts.views import form_error
 from market.deals.models import Deal
@@ -14,7 +15,7 @@ from market.inbox import queries
 from market.inbox import threads as threads_service
 from market.inbox.forms import MessageForm
 from market.inbox.models import Message, ThreadMessage
-from market.inbox.services import addressed_to, mark_seen, params, unread_count, unseen_ids, wording
+from market.inbox.services import addressed_to, mark_seen, params, unseen_ids, wording
 from market.listings.models import Bid
 from market.listings.queries import can_view
 from market.listings.states import BidStatus
@@ -69,9 +70,7 @@ def _withdrawn_bids(messages) -> set[int]:
 @bp.app_template_global()
 def unread_messages() -> int:
     """For the menu's badge: what this user has not seen."""
-    if not getattr(current_user, "is_authenticated", False):
-        return 0
-    return unread_count(current_user)
+    return menu.counts()["unread"]
 
 
 # Threads: a conversation per deal and per (listing, asking enterprise).

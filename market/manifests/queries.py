@@ -88,26 +88,24 @@ def awaiting(user: User) -> list[Manifest]:
     return list(db.session.scalars(stmt))
 
 
-def menu_counts(user: User) -> dict[str, int]:
-    """For the menu, in one small aggregate: what waits on the user's enterprise
-    (`awaiting`, as awaiting() lists it), and as transporter the pickups to sign and
-    everything not yet delivered (`pickups`, `carrying`, as transporter_queue() lists it)."""
+def menu_select(user: User):
+    """For the menu, one aggregate row: what waits on the user's enterprise (`awaiting`, as
+    awaiting() lists it), and as transporter the pickups to sign and everything not yet
+    delivered (`pickups`, `carrying`, as transporter_queue() lists it). None without an
+    enterprise."""
     eid = getattr(user, "enterprise_id", None)
     if eid is None:
-        return {"awaiting": 0, "pickups": 0, "carrying": 0}
+        return None
     pickup = (Manifest.transporter_id == eid) & (Manifest.status == S.SUBMITTED)
     receipt = (Manifest.receiver_id == eid) & (Manifest.status == S.IN_TRANSIT)
-    carrying = Manifest.transporter_id == eid
-    stmt = db.select(
-        func.count().filter(pickup | receipt),
-        func.count().filter(pickup),
-        func.count().filter(carrying),
+    return db.select(
+        func.count().filter(pickup | receipt).label("awaiting"),
+        func.count().filter(pickup).label("pickups"),
+        func.count().filter(Manifest.transporter_id == eid).label("carrying"),
     ).where(
         or_(Manifest.transporter_id == eid, Manifest.receiver_id == eid),
         Manifest.status.in_(OPEN),
     )
-    awaiting, pickups, carried = db.session.execute(stmt).one()
-    return {"awaiting": awaiting, "pickups": pickups, "carrying": carried}
 
 
 def transporter_queue(user: User) -> list[Manifest]:

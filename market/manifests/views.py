@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from market import menu
 from market.accounts.auth import role_required
 from market.accounts.models import Role, User
 from market.accounts.views import form_error
@@ -51,12 +52,13 @@ for _name, _filter in labels.FILTERS.items():
 
 @bp.app_template_global()
 def manifest_counts() -> dict[str, int]:
-    """What waits on the signed-in user's enterprise, for the menu (one count query)."""
+    """What waits on the signed-in user's enterprise, for the menu (market.menu)."""
     if not getattr(current_user, "is_authenticated", False) or current_user.enterprise is None:
         return {}
-    counts = queries.menu_counts(current_user)
-    if not (current_user.has_role(Role.TRANSPORTER) or current_user.has_role(Role.RECYCLER)):
-        del counts["pickups"], counts["carrying"]
+    badges = menu.counts()
+    counts = {"awaiting": badges["awaiting"]}
+    if current_user.has_role(Role.TRANSPORTER) or current_user.has_role(Role.RECYCLER):
+        counts.update(pickups=badges["pickups"], carrying=badges["carrying"])
     return counts
 
 

@@ -93,8 +93,9 @@ def facts(row: EarlyWarning) -> dict:
     return json.loads(row.facts or "{}")
 
 
-def waiting_count(user: User) -> int:
-    """For the menu: warnings waiting on this enterprise, or on this park's administrators."""
+def waiting_select(user: User):
+    """The count of warnings waiting on this enterprise, or on this park's administrators,
+    as a select (the menu runs it with its other counts); None for nobody's."""
     if user.is_park_admin:
         where = (EarlyWarning.park_id == user.admin_park_id,
                  EarlyWarning.status.in_(_values(WAITS_ON_ADMIN)))  # fmt: skip
@@ -102,8 +103,14 @@ def waiting_count(user: User) -> int:
         where = (EarlyWarning.enterprise_id == user.enterprise_id,
                  EarlyWarning.status.in_(_values(WAITS_ON_ENTERPRISE)))  # fmt: skip
     else:
-        return 0
-    return db.session.execute(db.select(func.count(EarlyWarning.id)).where(*where)).scalar()
+        return None
+    return db.select(func.count(EarlyWarning.id)).where(*where)
+
+
+def waiting_count(user: User) -> int:
+    """For the menu: warnings waiting on this enterprise, or on this park's administrators."""
+    stmt = waiting_select(user)
+    return 0 if stmt is None else db.session.execute(stmt).scalar()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from market import clock
+from market import clock, menu
 from market.accounts.auth import member_required, park_admin_required
 from market.accounts.views import form_error
 from market.credit.files import max_bytes, upload_of
@@ -34,9 +34,7 @@ def _before_the_csrf_check(state) -> None:
 @bp.app_template_global()
 def warning_counts() -> int:
     """For the menu: what waits on the user's enterprise or on the park's administrators."""
-    if not getattr(current_user, "is_authenticated", False):
-        return 0
-    return queries.waiting_count(current_user)
+    return menu.counts()["warnings"]
 
 
 # ---- the enterprise ----------------------------------------------------------------------
