@@ -36,24 +36,53 @@ def version() -> str:
 
 
 def fetch(parts: tuple, compute: Callable[[], bytes]) -> bytes:
-    """The bytes cached under `parts`, or `compute()`'s, kept for HALL_CACHE_SECONDS."""
+    """The bytes cached under `parts`, or `compute()`'s, kept for HALL_CACHE_SECONDS.
+    One thread of a process computes a missing key while the others wait for it: when a
+    key expired, every request then asking computed the same answer at once (the nearest-
+    first places of every open lot) and held each other up past 200 ms."""
     key = redis_key("hall", version(), *parts)
     client = redis_client()
-    if client is None:
-        return _memory_fetch(key, compute)
-    try:
-        found = client.get(key)
-    except RedisError as exc:
-        log.warning("hall cache unreadable, reading the database: %s", exc)
-        return compute()
+    store = _Redis(client) if client is not None else _memory()
+    found = store.get(key)
     if found is not None:
         return found
-    value = compute()
-    try:
-        client.set(key, value, px=int(seconds() * 1000))
-    except RedisError as exc:
-        log.warning("hall cache not written: %s", exc)
-    return value
+    if getattr(store, "down", False):  # nothing to wait for: no one can fill it
+        return compute()
+    with _FLIGHTS[hash(key) % len(_FLIGHTS)]:
+        found = store.get(key)  # filled by the thread this one waited for
+        if found is None:
+            found = compute()
+            store.put(key, found, seconds())
+    return found
+
+
+_FLIGHTS = tuple(threading.Lock() for _ in range(64))  # by key: bounded, never cleaned
+
+
+class _Redis:
+    """The shared store, for one fetch. Once Redis failed it is not asked again in that
+    fetch: a miss, computed, not written (each try may wait for its timeout)."""
+
+    def __init__(self, client):
+        self.client, self.down = client, False
+
+    def get(self, key: str) -> bytes | None:
+        if self.down:
+            return None
+        try:
+            return self.client.get(key)
+        except RedisError as exc:
+            self.down = True
+            log.warning("hall cache unreadable, reading the database: %s", exc)
+            return None
+
+    def put(self, key: str, value: bytes, ttl: float) -> None:
+        if self.down:
+            return
+        try:
+            self.client.set(key, value, px=int(ttl * 1000))
+        except RedisError as exc:
+            log.warning("hall cache not written: %s", exc)
 
 
 class _Memory:
@@ -78,13 +107,8 @@ class _Memory:
             self.entries[key] = (now + ttl, value)
 
 
-def _memory_fetch(key: str, compute: Callable[[], bytes]) -> bytes:
-    memory = current_app.extensions.setdefault("hall_cache", _Memory())
-    found = memory.get(key)
-    if found is None:
-        found = compute()
-        memory.put(key, found, seconds())
-    return found
+def _memory() -> "_Memory":
+    return current_app.extensions.setdefault("hall_cache", _Memory())
 
 
 # -- what is cached: plain arrays of numbers, never pickled objects

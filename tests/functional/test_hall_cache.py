@@ -153,3 +153,64 @@ def test_the_hall_still_answers_when_redis_is_down(app, hall, cache_on):
     expected = _ids(app, hall.recycler, sort="distance")
     with redis_configured(app, DOWN_REDIS_URL):
         assert _ids(app, hall.recycler, sort="distance") == expected
+
+
+def test_one_thread_computes_a_missing_key_while_the_others_wait(app, cache_on):
+    """When a key expires under load, the requests asking for it at once share one
+    computation (the nearest-first places of every open lot is the costly one)."""
+    import threading
+
+    from market.listings import hall_cache
+
+    calls, started, release = [], threading.Event(), threading.Event()
+
+    def compute() -> bytes:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return b"answer"
+
+    answers = []
+
+    def ask() -> None:
+        with app.app_context():
+            answers.append(hall_cache.fetch(("flight-test",), compute))
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert started.wait(5)
+    others = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    time.sleep(0.2)  # the others are waiting on the key's lock, not computing
+    assert len(calls) == 1
+    release.set()
+    for thread in (first, *others):
+        thread.join(5)
+    assert answers == [b"answer"] * 4 and len(calls) == 1
+
+
+def test_with_redis_down_nobody_waits_for_a_key_nobody_can_fill(app, cache_on):
+    import threading
+
+    from market.listings import hall_cache
+    from tests.redis_support import DOWN_REDIS_URL
+
+    calls, answers = [], []
+
+    def ask() -> None:
+        with app.app_context():
+            for _ in range(2):
+                answers.append(hall_cache.fetch(("down",), lambda: calls.append(1) or b"x"))
+
+    with redis_configured(app, DOWN_REDIS_URL):
+        for lock in hall_cache._FLIGHTS:  # were fetch to wait for its key's lock, it would hang
+            lock.acquire()
+        try:
+            asker = threading.Thread(target=ask)
+            asker.start()
+            asker.join(20)
+        finally:
+            for lock in hall_cache._FLIGHTS:
+                lock.release()
+    assert not asker.is_alive() and answers == [b"x", b"x"] and len(calls) == 2
