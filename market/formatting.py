@@ -1,5 +1,8 @@
 """Template filters and globals: money, weights, Beijing time, labels."""
 
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from babel.numbers import format_decimal as babel_format_decimal
 from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
@@ -9,28 +12,54 @@ from market.clock import BEIJING
 from market.db import fen_to_yuan, tonnes
 from market.listings.labels import KIND_LABELS, PHYSICAL_FORM_LABELS
 
+# The number patterns used here: decimal places, and whether they are optional ("###")
+PATTERNS = {"#,##0.00": (2, False), "#,##0.###": (3, True), "#,##0.0": (1, False)}
+_PLAIN: dict[str, bool] = {}  # locale -> writes 1,234,567.891 as babel formats it
+
+
+def decimal(value, pattern: str) -> str:
+    """format_decimal(value, format=pattern), for a hall of cards many times a page: in a
+    locale that writes numbers as 1,234.5 (zh_CN and en do; checked against Babel once per
+    locale), with Python's own formatting, which rounds as Babel does (half to even, after
+    str() of a float); Babel itself in any other locale and for negative numbers."""
+    locale = get_locale()
+    key = str(locale)
+    plain = _PLAIN.get(key)
+    if plain is None:
+        sample = babel_format_decimal(Decimal("1234567.891"), format="#,##0.###", locale=locale)
+        plain = _PLAIN[key] = sample == "1,234,567.891"
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        number = None
+    if not plain or number is None or not number.is_finite() or number < 0:
+        return format_decimal(value, format=pattern)
+    places, optional = PATTERNS[pattern]
+    text = format(number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN), f",.{places}f")
+    return text.rstrip("0").rstrip(".") if optional else text
+
 
 def yuan(fen: int | None) -> str:
     if fen is None:
         return "—"
-    return "¥" + format_decimal(fen_to_yuan(fen), format="#,##0.00")
+    return "¥" + decimal(fen_to_yuan(fen), "#,##0.00")
 
 
 def tonnes_label(kg: int | None) -> str:
     if kg is None:
         return "—"
-    return _("%(n)s t", n=format_decimal(tonnes(kg), format="#,##0.###"))
+    return _("%(n)s t", n=decimal(tonnes(kg), "#,##0.###"))
 
 
 def number(n: int | float) -> str:
     """A count or weight with the locale's thousands separators."""
-    return format_decimal(n, format="#,##0.###")
+    return decimal(n, "#,##0.###")
 
 
 def km_label(km: float | None) -> str:
     if km is None:
         return "—"
-    return _("%(n)s km", n=format_decimal(km, format="#,##0.0"))
+    return _("%(n)s km", n=decimal(km, "#,##0.0"))
 
 
 def price_label(fen: int | None) -> str:
