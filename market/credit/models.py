@@ -15,7 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, defer, mapped_column, relationship
 
 from market.accounts.models import Enterprise, Park, User
 from market.credit import states
@@ -368,3 +368,12 @@ class GradeVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)  # always 1
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def grade_only() -> tuple:
+    """Options loading an evaluation for its grade alone (a badge on a card, a ranking's
+    credit part): without the three JSON documents (the online evidence, the settings, the
+    breakdown), which can run to kilobytes each and were read for every card of the hall.
+    A function: building the options configures the mappers, which must wait for every
+    model to be imported."""
+    return (defer(Evaluation.online), defer(Evaluation.settings), defer(Evaluation.breakdown))

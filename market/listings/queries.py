@@ -15,6 +15,7 @@ from market.accounts.states import EnterpriseStatus
 from market.catalog.models import WasteCode
 from market.catalog.normalise import CODE_LIKE, normalise
 from market.catalog.services import search_codes
+from market.credit.models import grade_only
 from market.db import utcnow, yuan_to_fen
 from market.extensions import db
 from market.geo import haversine_km
@@ -287,7 +288,8 @@ def _loads(model):
     # demand's codes come in a second
     common = [
         joinedload(model.enterprise).options(
-            joinedload(Enterprise.park), joinedload(Enterprise.evaluation_in_force)
+            joinedload(Enterprise.park),
+            joinedload(Enterprise.evaluation_in_force).options(*grade_only()),
         )
     ]
     if model is SupplyListing:
@@ -323,7 +325,9 @@ def bids_of(lot_id: int, enterprise_id: int | None = None) -> list[Bid]:
         db.select(Bid)
         .where(Bid.supply_listing_id == lot_id)
         .options(
-            selectinload(Bid.enterprise).selectinload(Enterprise.evaluation_in_force),
+            selectinload(Bid.enterprise)
+            .selectinload(Enterprise.evaluation_in_force)
+            .options(*grade_only()),
             selectinload(Bid.demand),
         )
         .order_by(Bid.price_fen.desc(), Bid.id)

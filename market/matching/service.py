@@ -33,7 +33,7 @@ from market.accounts.models import Enterprise, Licence, ParkMatchSettings
 from market.accounts.states import EnterpriseStatus
 from market.catalog.models import WasteCode
 from market.credit import queries as credit_queries
-from market.credit.models import Evaluation
+from market.credit.models import Evaluation, grade_only
 from market.db import utcnow
 from market.extensions import db
 from market.listings.models import DemandListing, SupplyListing
@@ -105,7 +105,9 @@ def _demand_rows(condition):
             .where(condition)
             .options(
                 selectinload(DemandListing.codes),
-                selectinload(DemandListing.enterprise).selectinload(Enterprise.evaluation_in_force),
+                selectinload(DemandListing.enterprise)
+                .selectinload(Enterprise.evaluation_in_force)
+                .options(*grade_only()),
                 selectinload(DemandListing.licence).selectinload(Licence.codes),
             )
         )
@@ -121,7 +123,9 @@ def _supply_rows(condition):
             .where(condition)
             .options(
                 selectinload(SupplyListing.waste_code),
-                selectinload(SupplyListing.enterprise).selectinload(Enterprise.evaluation_in_force),
+                selectinload(SupplyListing.enterprise)
+                .selectinload(Enterprise.evaluation_in_force)
+                .options(*grade_only()),
             )
         )
         .scalars()

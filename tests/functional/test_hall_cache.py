@@ -4,6 +4,7 @@ and a change nobody announced within HALL_CACHE_SECONDS; the rows themselves are
 fresh, so a listing that stopped being open is never shown from the cache; with and
 without Redis."""
 
+import re
 import time
 from decimal import Decimal
 
@@ -214,3 +215,30 @@ def test_with_redis_down_nobody_waits_for_a_key_nobody_can_fill(app, cache_on):
             for lock in hall_cache._FLIGHTS:
                 lock.release()
     assert not asker.is_alive() and answers == [b"x", b"x"] and len(calls) == 2
+
+
+def test_a_card_reads_the_grade_without_the_evaluations_documents(client, hall):
+    """The hall joins each card's evaluation for its grade badge; the evaluation's JSON
+    documents (evidence, settings, breakdown) stay in the database."""
+    from sqlalchemy import event
+
+    from market.accounts.models import Enterprise
+
+    newest = db.session.scalars(db.select(SupplyListing).order_by(SupplyListing.id.desc())).first()
+    factories.graded(db.session.get(Enterprise, newest.enterprise_id), "A")
+    db.session.commit()
+    login(client, hall.recycler)
+    seen = []
+
+    def record(conn, cursor, statement, *rest):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/listings/?sort=newest").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    documents = re.compile(r"credit_evaluations(_\d+)?\.(online|settings|breakdown)\b")
+    cards = [s for s in seen if "credit_evaluations" in s and "supply_listings" in s]
+    assert cards and not [s for s in cards if documents.search(s)]
+    assert "grade-badge grade-a" in page  # the badge still shows

@@ -13,9 +13,9 @@ from market import formatting
 
 def _values():
     rng = random.Random(2026)
-    values = [0, 1, 999, 1000, 1234567, 10**12, 0.05, 0.15, 0.25, 2.675, 1.0005, 12.345,
-              99.95, 999.9999, Decimal("0.125"), Decimal("2.5"), Decimal("1234.5675"),
-              Decimal("0.0005"), Decimal("1E+3"), Decimal("12.300"), -1, -0.04, -1234.5]  # fmt: skip
+    ties = [0.05, 0.15, 0.25, 2.675, 1.0005, 12.345, 99.95, 999.9999]
+    exact = [Decimal(x) for x in ("0.125", "2.5", "1234.5675", "0.0005", "1E+3", "12.300")]
+    values = [0, 1, 999, 1000, 1234567, 10**12, *ties, *exact, -1, -0.04, -1234.5]
     for _ in range(3000):
         kind = rng.randrange(4)
         if kind == 0:
