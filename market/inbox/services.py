@@ -247,6 +247,7 @@ def unread_select(user):
 
 
 def unread_count(user) -> int:
+    """How many messages addressed to the user it has not seen (see unread_select)."""
     stmt = unread_select(user)
     return 0 if stmt is None else db.session.scalar(stmt) or 0
 
