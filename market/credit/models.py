@@ -2,6 +2,7 @@
 their marks, evidence files, appeals, serious violations, events and the grade version."""
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import (
     BigInteger,
@@ -370,10 +371,11 @@ class GradeVersion(db.Model):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+@lru_cache(maxsize=1)
 def grade_only() -> tuple:
     """Options loading an evaluation for its grade alone (a badge on a card, a ranking's
     credit part): without the three JSON documents (the online evidence, the settings, the
     breakdown), which can run to kilobytes each and were read for every card of the hall.
-    A function: building the options configures the mappers, which must wait for every
-    model to be imported."""
+    A function, built on its first call and kept: building the options configures the
+    mappers, which must wait for every model to be imported."""
     return (defer(Evaluation.online), defer(Evaluation.settings), defer(Evaluation.breakdown))

@@ -46,7 +46,7 @@ def fetch(parts: tuple, compute: Callable[[], bytes]) -> bytes:
     found = store.get(key)
     if found is not None:
         return found
-    if getattr(store, "down", False):  # nothing to wait for: no one can fill it
+    if store.down:  # nothing to wait for: no one can fill it
         return compute()
     with _FLIGHTS[hash(key) % len(_FLIGHTS)]:
         found = store.get(key)  # filled by the thread this one waited for
@@ -86,6 +86,8 @@ class _Redis:
 
 
 class _Memory:
+    down = False  # this process's memory is always there
+
     def __init__(self):
         self.lock = threading.Lock()
         self.entries: dict[str, tuple[float, bytes]] = {}

@@ -258,8 +258,7 @@ def _rebuild_beside(key: str, today: date) -> None:
         finally:
             _rebuilds.pop(key, None)
 
-    _rebuilds[key] = thread = threading.Thread(target=rebuild, name="matching-rebuild")
-    thread.daemon = True
+    _rebuilds[key] = thread = threading.Thread(target=rebuild, name="matching-rebuild", daemon=True)
     thread.start()
 
 
